@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs routine steps as warnings
+
+
+def _bm25s():
+    """bm25s, with its logger quietened (it resets the level to DEBUG when imported)."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.ERROR)
+    return bm25s
 
 
 def fingerprint(ids: list[str]) -> str:
@@ -25,10 +32,9 @@ def fingerprint(ids: list[str]) -> str:
 
 
 def _tokenize(texts: list[str]):
-    import bm25s
     import Stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    return _bm25s().tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
 
 
 @dataclass
@@ -43,9 +49,7 @@ class BM25Index:
     @classmethod
     def build(cls, ids: list[str], texts: list[str], metas: list[dict], search_texts: list[str]) -> "BM25Index":
         """Index `search_texts` (what is matched) for chunks `ids` (what is returned)."""
-        import bm25s
-
-        model = bm25s.BM25()
+        model = _bm25s().BM25()
         if ids:
             model.index(_tokenize(search_texts), show_progress=False)
         return cls(ids, texts, metas, model)
@@ -79,8 +83,7 @@ class BM25Index:
     @classmethod
     def load(cls, folder: Path) -> "BM25Index | None":
         """The cached index, or None when it is missing or unreadable."""
-        import bm25s
-
+        bm25s = _bm25s()
         try:
             records = json.loads((folder / "records.json").read_text())
             model = bm25s.BM25.load(str(folder / "model")) if records["ids"] else bm25s.BM25()

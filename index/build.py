@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.bm25 import BM25Index
+from index.bm25 import BM25Index, fingerprint
 from index.chunk import chunk_document, embed_text, search_text
 from index.document import build_document
 from index.embed import Embedder
@@ -75,7 +75,8 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     _add(store, new, embedder, settings, progress)
     stale = sorted(existing - wanted.keys())
     store.delete(stale)
-    _write_bm25(store, chunks, settings)
+    if new or stale or store.stamp() != fingerprint(list(wanted)) or BM25Index.load(bm25_dir(settings)) is None:
+        _write_bm25(store, chunks, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", len(docs), len(chunks), len(new), len(stale))
     return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale))
 

@@ -49,15 +49,23 @@ def _split_long(text: str, a: int, b: int, budget: int, count: Callable[[str], i
 
 
 def pack(text: str, budget: int, overlap: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
-    """Greedy sentence packing: [start, end) spans of `text`, each within `budget` wordpieces."""
+    """Greedy sentence packing: [start, end) spans of `text`, each within `budget` wordpieces.
+
+    Sentence counts are summed (wordpieces do not cross spaces), then each span is counted once
+    more as a whole and shortened if the sum was optimistic.
+    """
     units = []
     for a, b in sentence_spans(text):
         units += [(a, b)] if count(text[a:b]) <= budget else _split_long(text, a, b, budget, count)
+    sizes = [count(text[a:b]) for a, b in units]
     spans, first = [], 0
     while first < len(units):
-        last = first
-        while last + 1 < len(units) and count(text[units[first][0]:units[last + 1][1]]) <= budget:
+        last, total = first, sizes[first]
+        while last + 1 < len(units) and total + sizes[last + 1] <= budget:
             last += 1
+            total += sizes[last]
+        while last > first and count(text[units[first][0]:units[last][1]]) > budget:
+            last -= 1
         spans.append((units[first][0], units[last][1]))
         if last + 1 >= len(units):
             break

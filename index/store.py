@@ -1,8 +1,9 @@
 """Chroma: embedded (PersistentClient) by default, a server (HttpClient) when RAG_CHROMA_URL is set.
 
 Vectors are always passed in, so Chroma's own embedding function (which would try to download a
-model) is never used. Writes go through llama-index's `ChromaVectorStore`; bulk reads of ids and
-metadata use the collection directly.
+model) is never used. The collection is used directly: llama-index's `ChromaVectorStore` was
+measured here at 4.5 s more import time, ~3.5 ms more per query and twice the stored metadata
+(a JSON copy of every node), for no feature we use.
 """
 
 from __future__ import annotations
@@ -63,13 +64,6 @@ class Store:
                 raise IndexCorrupt(f"cannot open collection {self.name} ({exc}): run `rag index --rebuild`") from None
             raise IndexMissing(f"no index for these settings (collection {self.name}): run `rag index`") from None
 
-    @property
-    def vector_store(self):
-        """llama-index's view of the same collection."""
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-        return ChromaVectorStore.from_collection(self.collection)
-
     def ids(self) -> set[str]:
         """Every chunk id in the collection."""
         ids, offset = set(), 0
@@ -82,10 +76,16 @@ class Store:
 
     def add(self, chunks: list[Chunk], vectors: list[list[float]]) -> None:
         """Upsert chunks with their vectors (same id, same content: idempotent)."""
-        from llama_index.core.schema import TextNode
+        self.collection.upsert(ids=[c.id for c in chunks], embeddings=vectors, documents=[c.text for c in chunks],
+                               metadatas=[c.metadata() for c in chunks])
 
-        nodes = [TextNode(id_=c.id, text=c.text, metadata=c.metadata(), embedding=v) for c, v in zip(chunks, vectors)]
-        self.vector_store.add(nodes)
+    def query(self, vector: list[float], n: int, where: dict | None) -> dict[str, float]:
+        """Chunk id -> cosine similarity of the `n` nearest chunks passing `where`."""
+        n = min(n, self.collection.count())
+        if n == 0:
+            return {}
+        result = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+        return {i: 1.0 - d for i, d in zip(result["ids"][0], result["distances"][0])}
 
     def delete(self, ids: list[str]) -> None:
         """Remove chunks by id."""

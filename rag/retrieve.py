@@ -7,7 +7,6 @@ a query costs one embedding, one Chroma query and one BM25 lookup.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 from index.build import ensure_bm25
@@ -86,17 +85,11 @@ class Retriever:
 
     def dense(self, question: str, n: int, filters: Filters) -> dict[str, float]:
         """Chunk id -> cosine similarity for the `n` nearest chunks."""
-        from llama_index.core.vector_stores import VectorStoreQuery
-
-        vector = self.embedder.embed_query(question)
-        query = VectorStoreQuery(query_embedding=vector, similarity_top_k=n)
-        result = self.store.vector_store.query(query, where=filters.chroma_where())
-        # ChromaVectorStore reports exp(-distance); cosine distance is 1 - similarity.
-        return {i: 1.0 + math.log(s) for i, s in zip(result.ids, result.similarities)}
+        return self.store.query(self.embedder.embed_query(question), n, filters.chroma_where())
 
     def lexical(self, question: str, n: int, filters: Filters) -> dict[str, float]:
         """Chunk id -> BM25 score for the best `n` chunks passing the filters."""
-        hits = self.bm25.search(question, n * 4 if filters.chroma_where() else n)
+        hits = self.bm25.search(question, len(self.bm25.ids) if filters.chroma_where() else n)
         out = {self.bm25.ids[i]: s for i, s in hits if filters.accepts(self.bm25.metas[i])}
         return dict(list(out.items())[:n])
 

@@ -1,0 +1,1 @@
+"""Benchmarks for the retrieval side: index build time and query latency against bare baselines."""

@@ -1,0 +1,122 @@
+"""The store: incremental rebuilds, a real `chroma run` server, and a build killed with SIGKILL."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from index.build import build_index
+from index.settings import Settings
+from index.store import Store
+from rag.retrieve import Retriever
+
+from conftest import ROOT, SEEDS
+from test_retrieve import QUESTIONS
+
+
+def copy_seeds(dest: Path, copies: int = 1) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for i in range(copies):
+        for p in SEEDS.glob("*.txt"):
+            shutil.copy(p, dest / (p.name if i == 0 else f"copy{i}_{p.name}"))
+    return dest
+
+
+def test_incremental_rebuild_touches_only_changed_files(tmp_path, embedder):
+    corpus = copy_seeds(tmp_path / "corpus")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    first = build_index(settings, embedder=embedder, progress=False)
+    again = build_index(settings, embedder=embedder, progress=False)
+    assert (again.added, again.removed, again.chunks) == (0, 0, first.chunks)
+
+    changed = corpus / "001_6a6cacd864d4e7cd.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nA new closing paragraph was added.\n", encoding="utf-8")
+    (corpus / "002_59b7a95f42f1832c.txt").unlink()
+    report = build_index(settings, embedder=embedder, progress=False)
+    store = Store(settings)
+    sources = {m["source"] for m in store.collection.get(include=["metadatas"])["metadatas"]}
+    assert "002_59b7a95f42f1832c.txt" not in sources
+    assert 0 < report.added < first.chunks / 2 and report.removed > report.added - 2
+    assert len(store.ids()) == report.chunks
+    assert Retriever(settings, embedder=embedder).search("A new closing paragraph was added", k=1)[0].source.startswith("001")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` server on 127.0.0.1, stopped after the test."""
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen([str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path",
+                             str(tmp_path / "server")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_chroma_server_index_and_retrieve(chroma_server, tmp_path, embedder):
+    settings = Settings(corpus_dir=SEEDS, data_dir=tmp_path / "local", chroma_url=chroma_server)
+    report = build_index(settings, embedder=embedder, progress=False)
+    assert report.chunks > 20 and report.added == report.chunks
+    assert not (tmp_path / "local" / "chroma").exists()  # nothing embedded locally
+    retriever = Retriever(settings, embedder=embedder)
+    for question, source, phrase in QUESTIONS[:10]:
+        assert any(h.source.startswith(source) for h in retriever.search(question, k=3)), question
+    assert build_index(settings, embedder=embedder, progress=False).added == 0
+
+
+def _state(settings: Settings) -> tuple[list[str], int]:
+    store = Store(settings)
+    return sorted(store.ids()), store.collection.count()
+
+
+def test_sigkill_during_build_then_rebuild_equals_clean_build(tmp_path, embedder):
+    corpus = copy_seeds(tmp_path / "corpus", copies=4)
+    clean = Settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
+    build_index(clean, embedder=embedder, progress=False)
+    expected = _state(clean)
+
+    data = tmp_path / "killed"
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_CORPUS_DIR": str(corpus)}
+    # Kill points: inside the first batch, just after a batch was written, after the last batch.
+    for marker, delay in (("embedding", 0.3), ("64/", 0.05), ("100%", 0.0)):
+        proc = subprocess.Popen([sys.executable, "-m", "rag", "index"], cwd=ROOT, env=env,
+                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        _wait_for(proc, marker)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    killed = Settings(corpus_dir=corpus, data_dir=data)
+    report = build_index(killed, embedder=embedder, progress=False)
+    assert report.added < report.chunks  # the killed runs had written part of the index
+    assert _state(killed) == expected
+    retriever = Retriever(killed, embedder=embedder)
+    assert len(retriever.bm25.ids) == expected[1]
+
+
+def _wait_for(proc: subprocess.Popen, marker: str) -> None:
+    """Read the build's progress output until `marker` (or its end, if it finished first)."""
+    buffer = ""
+    while marker not in buffer:
+        ch = proc.stderr.read(1)
+        if not ch:
+            return
+        buffer += ch
