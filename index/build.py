@@ -43,6 +43,16 @@ def bm25_dir(settings: Settings) -> Path:
     return settings.data_dir / "bm25" / settings.collection_name()
 
 
+def drop_local_index(settings: Settings) -> None:
+    """Delete the embedded Chroma folder (not a server's data) and the BM25 cache."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # chromadb caches open clients by path
+    if not settings.chroma_url:
+        shutil.rmtree(settings.data_dir / "chroma", ignore_errors=True)
+    shutil.rmtree(bm25_dir(settings), ignore_errors=True)
+
+
 def load_documents(folder: Path, settings: Settings) -> tuple[list[Document], list[str]]:
     """Every readable document in `folder`, and the names of the files skipped."""
     docs, skipped = [], []
@@ -61,8 +71,7 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     """Index `folder` (default: the corpus folder) incrementally; see the module docstring."""
     folder = Path(folder or settings.corpus_dir)
     if rebuild:
-        shutil.rmtree(settings.data_dir / "chroma", ignore_errors=True) if not settings.chroma_url else None
-        shutil.rmtree(bm25_dir(settings), ignore_errors=True)
+        drop_local_index(settings)
     embedder = embedder or Embedder(settings)
     docs, skipped = load_documents(folder, settings)
     chunks = [c for d in docs for c in chunk_document(d, settings, embedder.count_tokens, embedder.max_tokens)]

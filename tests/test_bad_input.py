@@ -1,0 +1,84 @@
+"""Bad input never crashes and never loses data: each case gets one clear message."""
+
+import logging
+import shutil
+import sys
+
+import pytest
+
+from index.build import build_index
+from index.errors import BadQuestion, IndexCorrupt, IndexMissing, StoreUnavailable
+from index.settings import Settings
+from rag.retrieve import Retriever, check_question
+
+from conftest import SEEDS, run_cli
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t "])
+def test_empty_question_is_refused(question):
+    with pytest.raises(BadQuestion, match="empty"):
+        check_question(question, Settings())
+
+
+def test_huge_question_is_refused(retriever):
+    with pytest.raises(BadQuestion, match="limit"):
+        retriever.search("why " * 5000)
+
+
+def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path, embedder, caplog):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEEDS / "003_6832a546bc2cb8c9.txt", corpus)
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "blank.md").write_text("   \n\n  ")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 owners in Mosul said the caf\xe9 reopened on Tuesday.".encode("latin-1"))
+    (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    with caplog.at_level(logging.WARNING):
+        report = build_index(settings, embedder=embedder, progress=False)
+    assert sorted(report.skipped) == ["binary.txt", "blank.md", "empty.txt"]
+    assert report.files == 2
+    messages = caplog.text
+    assert "binary.txt" in messages and "empty.txt" in messages and "latin1.txt is not valid UTF-8" in messages
+    hit = Retriever(settings, embedder=embedder).search("When did the café in Mosul reopen?", k=1)[0]
+    assert hit.source == "latin1.txt" and "café" in hit.text
+
+
+def test_missing_index_names_the_fix(tmp_path):
+    with pytest.raises(IndexMissing, match="rag index"):
+        Retriever(Settings(data_dir=tmp_path / "nothing"))
+
+
+def test_corrupt_index_names_the_fix_and_rebuild_recovers(tmp_path, embedder):
+    settings = Settings(corpus_dir=SEEDS, data_dir=tmp_path / "data")
+    build_index(settings, embedder=embedder, progress=False)
+    (tmp_path / "data" / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexCorrupt, match="rag index --rebuild"):
+        Retriever(settings, embedder=embedder)
+    report = build_index(settings, embedder=embedder, progress=False, rebuild=True)
+    assert report.added == report.chunks > 0
+    assert Retriever(settings, embedder=embedder).search("Kataib Hezbollah", k=1)
+
+
+def test_unreachable_server_is_a_clear_message():
+    with pytest.raises(StoreUnavailable, match="cannot reach the Chroma server at http://127.0.0.1:9"):
+        Retriever(Settings(chroma_url="http://127.0.0.1:9"))
+
+
+def test_cli_reports_errors_in_one_line(tmp_path):
+    empty = run_cli("search", "   ")
+    assert empty.returncode == 2 and "question is empty" in empty.stderr and "Traceback" not in empty.stderr
+    missing = run_cli("search", "who?", env={"RAG_DATA_DIR": str(tmp_path / "none")})
+    assert missing.returncode == 2 and "run `rag index`" in missing.stderr and "Traceback" not in missing.stderr
+    server = run_cli("search", "who?", env={"RAG_CHROMA_URL": "http://127.0.0.1:9"})
+    assert server.returncode == 2 and "cannot reach the Chroma server" in server.stderr
+
+
+def test_help_imports_no_heavy_library():
+    import subprocess
+
+    code = "import sys, rag.cli; rag.cli.build_parser().format_help(); " \
+           "print(sorted(m for m in ('torch', 'chromadb', 'sentence_transformers', 'gradio') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
