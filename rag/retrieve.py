@@ -110,4 +110,4 @@ class Retriever:
         pos = self.position[chunk_id]
         meta = self.bm25.metas[pos]
         return Passage(id=chunk_id, text=self.bm25.texts[pos], score=score, dense_score=dense, bm25_score=bm25,
-                       **{key: meta.get(key) for key in ("source", "title", "publisher", "date", "dateline", "start", "end")})
+                       **{key: meta.get(key) for key in ("source", "title", "publisher", "date", "dateline", "start", "end", "path")})

@@ -22,5 +22,55 @@ class Passage(BaseModel):
     start: int
     end: int
     score: float = Field(description="Fused retrieval score (reciprocal rank fusion).")
+    path: str = Field("", description="The article file, for reading the original text.")
     dense_score: float | None = Field(None, description="Cosine similarity to the question, if dense-retrieved.")
     bm25_score: float | None = Field(None, description="BM25 score, if lexically retrieved.")
+
+
+class Citation(BaseModel):
+    """An exact span of an article that supports a sentence: `original[start:end] == quote`."""
+
+    id: int = Field(description="The [n] number, stable for the whole conversation.")
+    source: str
+    title: str = ""
+    publisher: str = ""
+    date: str = ""
+    quote: str
+    start: int
+    end: int
+    score: float = Field(description="Alignment score of the sentence to this span, 0..1.")
+    supported: bool
+    verdict: Verdict
+    path: str = ""
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of the answer with its citation numbers and verification verdict."""
+
+    text: str
+    citations: list[int] = []
+    verdict: Verdict
+    support: float = Field(0.0, description="Share of the sentence's content words found in its cited spans.")
+
+
+class Answer(BaseModel):
+    """A complete answer: the shape of `rag ask --json`, the UI's API and the evaluation."""
+
+    id: str | None = None
+    question: str
+    standalone_question: str = ""
+    answer: str
+    refused: bool
+    refusal_reason: str | None = None
+    mode: str = ""
+    sentences: list[AnswerSentence] = []
+    citations: list[Citation] = []
+    passages: list[Passage] = []
+    answerability: float = 0.0
+    timings_ms: dict[str, float] = {}
+
+    def also_retrieved(self) -> list[Passage]:
+        """Retrieved passages that no citation points into."""
+        cited = {(c.source, c.start, c.end) for c in self.citations}
+        return [p for p in self.passages
+                if not any(s == p.source and p.start <= a and b <= p.end for s, a, b in cited)]

@@ -1,0 +1,71 @@
+"""Align answer sentences to the exact source sentences that support them, without asking the model.
+
+Each answer sentence is scored against every candidate source sentence by lexical recall (share of
+its content words the source contains) and embedding similarity; the best span is cited, plus a
+second one when it covers what the first leaves out (answers that join two articles).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.evidence import SourceSentence
+from rag.text import content_stems
+
+LEXICAL_WEIGHT = 0.6  # of the alignment score; the rest is cosine similarity
+MAX_CITATIONS = 2
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
+    r"|\bsystem prompt\b|\byou are (an? )?(ai|assistant|language model|chatbot)\b"
+    r"|\b(respond|reply|answer)\b.{0,30}\b(only|always)\b.{0,30}\bwith\b|\bas an ai\b", re.I)
+
+
+def is_instruction_like(text: str) -> bool:
+    """True for text addressed to an AI ("ignore previous instructions..."): never evidence."""
+    return bool(_INSTRUCTION.search(text))
+
+
+@dataclass
+class Support:
+    """How well one source sentence supports one answer sentence."""
+
+    source: SourceSentence
+    lexical: float
+    semantic: float
+
+    @property
+    def score(self) -> float:
+        return LEXICAL_WEIGHT * self.lexical + (1 - LEXICAL_WEIGHT) * max(self.semantic, 0.0)
+
+
+def dot(a: list[float], b: list[float]) -> float:
+    """Cosine similarity of unit vectors."""
+    return sum(x * y for x, y in zip(a, b))
+
+
+def rank_support(sentence: str, vector: list[float], candidates: list[SourceSentence],
+                 vectors: list[list[float]]) -> list[Support]:
+    """Candidates ordered by how well they support `sentence`, best first."""
+    wanted = set(content_stems(sentence))
+    ranked = []
+    for cand, vec in zip(candidates, vectors):
+        lexical = len(wanted & set(content_stems(cand.text))) / len(wanted) if wanted else 0.0
+        ranked.append(Support(cand, lexical, dot(vector, vec)))
+    return sorted(ranked, key=lambda s: -s.score)
+
+
+def choose_citations(sentence: str, ranked: list[Support]) -> list[Support]:
+    """The best span, plus the next one that covers at least half of what it misses (or two words)."""
+    if not ranked:
+        return []
+    chosen = [ranked[0]]
+    missing = set(content_stems(sentence)) - set(content_stems(ranked[0].source.text))
+    for other in ranked[1:8]:
+        if len(chosen) >= MAX_CITATIONS or not missing:
+            break
+        gain = len(missing & set(content_stems(other.source.text)))
+        if gain >= 2 or gain / len(missing) >= 0.5:
+            chosen.append(other)
+    return chosen

@@ -1,0 +1,174 @@
+"""The answer pipeline: question -> retrieval -> answer text -> aligned, verified citations -> Answer.
+
+`Assistant.ask_stream` yields the answer's text pieces as they are generated and then one final
+`Answer`, whose [n] markers and citations are final. Citations come from alignment (`rag.align`),
+never from the model, so they work the same with a 0.5B model, a remote one or none at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from index.sentences import sentence_spans
+from index.settings import Settings
+from rag import prompts
+from rag.align import choose_citations, is_instruction_like, rank_support
+from rag.chat import Conversation, condense
+from rag.evidence import SourceSentence, candidate_sentences
+from rag.extractive import compose, rank_sentences
+from rag.generate import Generator, LocalGenerator, make_generator
+from rag.refuse import Evidence, Idf, answerability, required_type
+from rag.retrieve import Retriever, check_question
+from rag.schema import Answer, AnswerSentence, Citation, Passage
+from rag.verify import judge
+
+log = logging.getLogger(__name__)
+
+_AUTO = object()
+
+
+class Timer(dict):
+    """Milliseconds per named step."""
+
+    @contextmanager
+    def __call__(self, name: str):
+        start = time.perf_counter()
+        yield
+        self[name] = self.get(name, 0.0) + round((time.perf_counter() - start) * 1000, 1)
+
+
+def with_markers(sentence: str, ids: list[int]) -> str:
+    """'... in Baghdad [1][2].': markers go before the closing punctuation."""
+    marks = "".join(f"[{i}]" for i in ids)
+    if not marks:
+        return sentence
+    cut = len(sentence.rstrip('.!?"\''))
+    return f"{sentence[:cut]} {marks}{sentence[cut:]}" if cut else f"{sentence} {marks}"
+
+
+def passages_block(passages: list[Passage]) -> str:
+    """The passages as the model sees them."""
+    return "\n\n".join(prompts.PASSAGE.format(n=i, title=p.title or "untitled", source=p.source, text=p.text)
+                       for i, p in enumerate(passages, 1))
+
+
+class Assistant:
+    """Answers questions over the index with one generator mode; load once, ask many times."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None, generator=_AUTO,
+                 mode: str | None = None):
+        self.settings = settings
+        self.mode = mode or settings.generator
+        self.retriever = retriever or Retriever(settings)
+        self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
+        self.judge = self.generator if settings.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
+        self.idf = Idf(self.retriever.bm25.texts)
+
+    def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None) -> Answer:
+        """The final Answer (the streamed pieces are dropped)."""
+        return next(item for item in self.ask_stream(question, conversation, qid) if isinstance(item, Answer))
+
+    def ask_stream(self, question: str, conversation: Conversation | None = None,
+                   qid: str | None = None) -> Iterator[str | Answer]:
+        """Yield text pieces as they come, then the final Answer."""
+        timer, started = Timer(), time.perf_counter()
+        question = check_question(question, self.settings)
+        conversation = conversation if conversation is not None else Conversation()
+        with timer("retrieve"):
+            standalone = condense(question, conversation, self.generator)
+            passages = self.retriever.search(standalone)
+            candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
+            vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
+            kind = required_type(question)
+            ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, kind)
+            evidence = answerability([question, standalone], passages, candidates, self.idf,
+                                     [r.sentence for r in ranked[:3]])
+        base = dict(id=qid, question=question, standalone_question=standalone, mode=self.mode, passages=passages,
+                    answerability=round(evidence.score, 4))
+        if not candidates or evidence.score < self.settings.refusal_threshold:
+            yield self._refusal(base, _why(evidence), conversation, timer, started)
+            return
+        with timer("generate"):
+            text = yield from self._generate(question, passages, ranked)
+        if prompts.NOT_IN_CORPUS in text or not text.strip():
+            yield self._refusal(base, "the model found no answer in the passages", conversation, timer, started)
+            return
+        with timer("verify"):
+            sentences, citations = self._cite(text, candidates, vectors[1:], conversation)
+        if not any(s.verdict != "unsupported" for s in sentences):
+            yield self._refusal(base, "no sentence of the draft answer is supported by the articles", conversation,
+                                timer, started)
+            return
+        yield self._finish(Answer(answer=_join(sentences, self.settings), refused=False, sentences=sentences,
+                                  citations=citations, **base), conversation, timer, started)
+
+    def _generate(self, question: str, passages: list[Passage], ranked) -> Iterator[str]:
+        """Stream the draft answer; returns the whole text."""
+        if self.generator is None:
+            text = " ".join(s.text for s in compose(ranked))
+            yield text
+            return text
+        messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
+                    {"role": "user", "content": prompts.ANSWER_USER.format(passages=passages_block(passages),
+                                                                           question=question)}]
+        pieces = []
+        for piece in self.generator.stream(messages, self.settings.max_answer_tokens):
+            pieces.append(piece)
+            yield piece
+        return "".join(pieces)
+
+    def _cite(self, text: str, candidates: list[SourceSentence], vectors: list[list[float]],
+              conversation: Conversation) -> tuple[list[AnswerSentence], list[Citation]]:
+        """Split the draft into sentences, align and judge each, number the citations."""
+        drafts = [text[a:b] for a, b in sentence_spans(text)]
+        sentence_vectors = self.retriever.embedder.embed(drafts) if drafts else []
+        sentences, citations = [], {}
+        for draft, vector in zip(drafts, sentence_vectors):
+            chosen = choose_citations(draft, rank_support(draft, vector, candidates, vectors))
+            verdict, recall = judge(draft, [c.source.text for c in chosen], self.judge)
+            ids = []
+            if verdict != "unsupported":
+                for support in chosen:
+                    cite = _citation(conversation.number(support.source.key), support, verdict)
+                    citations.setdefault(cite.id, cite)
+                    ids.append(cite.id)
+            sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))
+        return sentences, sorted(citations.values(), key=lambda c: c.id)
+
+    def _refusal(self, base: dict, reason: str, conversation: Conversation, timer: Timer, started: float) -> Answer:
+        answer = Answer(answer=f"{prompts.REFUSAL} {prompts.REFUSAL_RELATED}", refused=True, refusal_reason=reason, **base)
+        return self._finish(answer, conversation, timer, started)
+
+    def _finish(self, answer: Answer, conversation: Conversation, timer: Timer, started: float) -> Answer:
+        conversation.add(answer.question, answer.answer)
+        answer.timings_ms = {"retrieve": 0.0, "generate": 0.0, "verify": 0.0, **timer,
+                             "total": round((time.perf_counter() - started) * 1000, 1)}
+        return answer
+
+
+def _why(evidence: Evidence) -> str:
+    if evidence.kind and not evidence.type_found:
+        return f"no retrieved sentence states a {evidence.kind}"
+    return f"the best passages cover too little of the question (evidence score {evidence.score:.2f})"
+
+
+def _citation(number: int, support, verdict: str) -> Citation:
+    s, p = support.source, support.source.passage
+    return Citation(id=number, source=s.source, title=p.title, publisher=p.publisher, date=p.date, quote=s.quote,
+                    start=s.start, end=s.end, score=round(support.score, 4), supported=verdict == "supported",
+                    verdict=verdict, path=p.path)
+
+
+def _join(sentences: list[AnswerSentence], settings: Settings) -> str:
+    """The answer text: cited sentences with markers; unsupported ones marked or dropped."""
+    parts = []
+    for s in sentences:
+        if s.verdict == "unsupported":
+            if not settings.drop_unsupported:
+                parts.append(f"{s.text} [unsupported]")
+        else:
+            parts.append(with_markers(s.text, s.citations))
+    return " ".join(parts)

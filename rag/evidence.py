@@ -1,0 +1,91 @@
+"""Source sentences with exact spans in the original article files.
+
+Citations quote the original file, so candidates are rebuilt from the files themselves: the
+article is re-cleaned (deterministically, as at index time), each retrieved passage is located in
+its block, and every sentence in it gets `original[start:end]` as its quote.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from index.document import build_document
+from index.load import read_file
+from index.mapped import MappedText
+from index.models import Document
+from index.sentences import sentence_spans
+from rag.schema import Passage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceSentence:
+    """One sentence of a retrieved passage: cleaned text plus its exact original span."""
+
+    source: str
+    text: str  # cleaned
+    quote: str  # original[start:end], verbatim
+    start: int
+    end: int
+    passage: Passage
+    rank: int  # the passage's retrieval rank, 0 = best
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return self.source, self.start, self.end
+
+
+@lru_cache(maxsize=256)
+def _load(path: str, mtime: float) -> Document | None:
+    p = Path(path)
+    raw = read_file(p, p.parent, max_bytes=1 << 40)
+    return build_document(raw) if raw else None
+
+
+def load_document(path: str) -> Document | None:
+    """The cleaned document at `path` (cached while the file is unchanged), or None if unreadable."""
+    try:
+        return _load(path, Path(path).stat().st_mtime)
+    except OSError:
+        log.warning("article %s is no longer readable: run `rag index` to refresh the index", path)
+        return None
+
+
+def _block_of(doc: Document, start: int, end: int) -> tuple[MappedText, int, int] | None:
+    for block in doc.blocks:
+        if block.starts and block.starts[0] <= start and block.ends[-1] >= end:
+            a = next(i for i, s in enumerate(block.starts) if s >= start)
+            b = max(i for i, e in enumerate(block.ends) if e <= end) + 1
+            return block, a, b
+    return None
+
+
+def passage_sentences(passage: Passage, path: str, rank: int) -> list[SourceSentence]:
+    """The sentences of one passage with exact original spans ([] if the file changed since indexing)."""
+    doc = load_document(path)
+    located = _block_of(doc, passage.start, passage.end) if doc else None
+    if located is None:
+        log.warning("%s changed since it was indexed: run `rag index`", passage.source)
+        return []
+    block, a, b = located
+    out = []
+    for s, e in sentence_spans(block.text[a:b]):
+        start, end = block.span(a + s, a + e)
+        out.append(SourceSentence(passage.source, block.text[a + s:a + e], doc.original[start:end], start, end,
+                                  passage, rank))
+    return out
+
+
+def candidate_sentences(passages: list[Passage]) -> list[SourceSentence]:
+    """Sentences of all passages, deduplicated by span (overlapping chunks share sentences)."""
+    seen, out = set(), []
+    for rank, p in enumerate(passages):
+        for sentence in passage_sentences(p, p.path, rank):
+            if sentence.key not in seen:
+                seen.add(sentence.key)
+                out.append(sentence)
+    return out

@@ -1,0 +1,123 @@
+"""Generators behind one interface: `local` (llama.cpp in-process) and `openai` (any compatible endpoint).
+
+The `extractive` mode has no generator at all (see `rag.extractive`). Both generators take chat
+messages and yield text pieces as they come; `complete` joins them.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Iterator, Protocol
+
+from index.errors import RagError
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class GeneratorUnavailable(RagError):
+    """The language model cannot be reached or loaded."""
+
+
+class Generator(Protocol):
+    """What the answer pipeline needs from a language model."""
+
+    name: str
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        """Yield the reply's text as it is generated."""
+
+    def complete(self, messages: list[dict], max_tokens: int) -> str:
+        """The whole reply."""
+
+
+class _Completes:
+    def complete(self, messages: list[dict], max_tokens: int) -> str:
+        return "".join(self.stream(messages, max_tokens)).strip()
+
+
+class LocalGenerator(_Completes):
+    """A GGUF model run by llama.cpp (xllamacpp) in this process, greedy decoding."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings):
+        import xllamacpp
+
+        from rag.model_file import model_file
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_file(settings))
+        params.n_ctx = settings.llm_context
+        params.n_parallel = 1
+        params.cpuparams.n_threads = settings.llm_threads
+        params.cpuparams_batch.n_threads = settings.llm_threads
+        params.warmup = False
+        self.server = xllamacpp.Server(params)
+        self.lock = threading.Lock()  # one generation at a time on a 2-core machine
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        pieces: queue.Queue = queue.Queue()
+        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0, "stream": True}
+
+        def run() -> None:
+            try:
+                with self.lock:
+                    self.server.handle_chat_completions(request, lambda chunk: pieces.put(_delta(chunk)))
+            except Exception as exc:  # surfaced to the reader below
+                pieces.put(exc)
+            pieces.put(None)
+
+        threading.Thread(target=run, daemon=True).start()
+        while (piece := pieces.get()) is not None:
+            if isinstance(piece, Exception):
+                raise GeneratorUnavailable(f"the local model failed: {piece}") from piece
+            if piece:
+                yield piece
+
+
+def _delta(chunk: dict) -> str:
+    if "error" in chunk:
+        return ""
+    choices = chunk.get("choices") or [{}]
+    return (choices[0].get("delta") or {}).get("content") or ""
+
+
+class OpenAIGenerator(_Completes):
+    """Any OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, a llama.cpp server)."""
+
+    name = "openai"
+
+    def __init__(self, settings: Settings):
+        import openai
+
+        if not settings.openai_base_url:
+            raise GeneratorUnavailable("mode openai needs RAG_OPENAI_BASE_URL (e.g. http://127.0.0.1:11434/v1)")
+        self.client = openai.OpenAI(base_url=settings.openai_base_url, api_key=settings.openai_api_key,
+                                    timeout=settings.llm_timeout_s, max_retries=1)
+        self.model = settings.openai_model
+        self.url = settings.openai_base_url
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        import openai
+
+        try:
+            for event in self.client.chat.completions.create(model=self.model, messages=messages, stream=True,
+                                                             max_tokens=max_tokens, temperature=0):
+                if event.choices and event.choices[0].delta.content:
+                    yield event.choices[0].delta.content
+        except openai.APIConnectionError:
+            raise GeneratorUnavailable(f"cannot reach the LLM endpoint at {self.url}: start it or fix "
+                                       "RAG_OPENAI_BASE_URL, or use --mode extractive") from None
+        except openai.APIStatusError as exc:
+            raise GeneratorUnavailable(f"the LLM endpoint at {self.url} answered {exc.status_code}: {exc.message}") from None
+
+
+def make_generator(settings: Settings, mode: str | None = None) -> Generator | None:
+    """The generator for `mode` (default: the settings'); None for extractive."""
+    mode = mode or settings.generator
+    if mode == "extractive":
+        return None
+    return LocalGenerator(settings) if mode == "local" else OpenAIGenerator(settings)

@@ -1,0 +1,79 @@
+"""Decide whether the retrieved evidence can answer the question at all (calibrated refusal).
+
+Small models answer whatever they are asked, so the decision is made from the evidence: how much
+of the question's rare words (IDF-weighted) the best passage covers, and, for questions that ask
+for a quantity or a time, whether any top sentence states one. The threshold is a setting,
+calibrated on the evaluation set.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from rag.evidence import SourceSentence
+from rag.schema import Passage
+from rag.text import content_stems, has_quantity, words
+
+_QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
+_TIME_Q = re.compile(r"\bwhen\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b|\bon what day\b", re.I)
+_TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+                        "july august september october november december yesterday today week month year ago earlier "
+                        "later morning evening night".split())
+
+
+class Idf:
+    """Inverse document frequency of content stems over the indexed chunks."""
+
+    def __init__(self, texts: list[str]):
+        self.n = max(len(texts), 1)
+        self.df = Counter(stem for text in texts for stem in set(content_stems(text)))
+
+    def __call__(self, stem: str) -> float:
+        return math.log(1 + self.n / (1 + self.df.get(stem, 0)))
+
+
+def coverage(question_stems: list[str], text: str, idf: Idf) -> float:
+    """IDF-weighted share of the question's content words that `text` contains."""
+    wanted = set(question_stems)
+    if not wanted:
+        return 0.0
+    have = set(content_stems(text))
+    return sum(idf(s) for s in wanted & have) / sum(idf(s) for s in wanted)
+
+
+def required_type(question: str) -> str | None:
+    """'quantity' or 'time' when the question asks for one, else None."""
+    if _QUANTITY_Q.search(question):
+        return "quantity"
+    return "time" if _TIME_Q.search(question) else None
+
+
+def satisfies(kind: str | None, text: str) -> bool:
+    """True when `text` could answer a question of that kind."""
+    if kind == "quantity":
+        return has_quantity(text)
+    if kind == "time":
+        return bool(_TIME_WORDS & set(words(text))) or bool(re.search(r"\b(19|20)\d\d\b", text))
+    return True
+
+
+@dataclass
+class Evidence:
+    """The answerability score and the sentences ranked for answering."""
+
+    score: float
+    kind: str | None
+    type_found: bool
+
+
+def answerability(questions: list[str], passages: list[Passage], sentences: list[SourceSentence], idf: Idf,
+                  top_sentences: list[SourceSentence]) -> Evidence:
+    """Best passage coverage over the question's phrasings, and the expected-answer-type check."""
+    score = max((coverage(content_stems(q), f"{p.title}\n{p.text}", idf) for q in questions for p in passages),
+                default=0.0)
+    kind = required_type(questions[0])
+    type_found = any(satisfies(kind, s.text) for s in top_sentences)
+    return Evidence(score if type_found else score * 0.5, kind, type_found)

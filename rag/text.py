@@ -1,0 +1,57 @@
+"""Word-level helpers shared by alignment, verification, refusal and metrics.
+
+Everything compares normalised, lower-cased, stemmed content words, so "attacks" in an answer
+matches "attack" in a source and curly quotes never matter.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from index.mapped import normalize_text
+
+STOPWORDS = frozenset("""
+a an and are as at be been being but by can could did do does for from had has have he her hers him his how i if in
+into is it its itself me more most my no nor not of on or our out over own said says she so some such than that the
+their them then there these they this those through to too under until up very was we were what when where which while
+who whom why will with would you your about after again against all also any because before between both during each
+few further here just once only other s same should t both according told tell tells saying
+""".split())
+_WORD = re.compile(r"[\w']+")
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve hundred hundreds thousand "
+                          "thousands million millions dozen dozens first second third".split())
+_DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b|\b\d{4}-\d{2}-\d{2}\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of normalised text (apostrophes kept inside words)."""
+    return [w.strip("'") for w in _WORD.findall(normalize_text(text).lower()) if w.strip("'")]
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning (stopwords dropped), in order."""
+    bare = (w[:-2] if w.endswith("'s") else w for w in words(text))
+    return _stemmer().stemWords([w for w in bare if w and w not in STOPWORDS])
+
+
+def has_quantity(text: str) -> bool:
+    """True when the text states a number (dates do not count)."""
+    text = _DATE.sub(" ", text)
+    return bool(re.search(r"\d", text)) or any(w in _NUMBER_WORDS for w in words(text))
+
+
+def entities(text: str) -> set[str]:
+    """Numbers and capitalised names (not sentence-initial) as lower-cased words: what must not be invented."""
+    norm = normalize_text(text)
+    found = set(re.findall(r"\b\d[\d,.]*\b", norm))
+    for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'’-]+", norm):
+        found.add(m.group().lower().rstrip("'"))
+    return {e for e in found if e not in STOPWORDS}

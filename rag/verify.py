@@ -1,0 +1,71 @@
+"""Judge each answer sentence against the spans it cites: supported, partial or unsupported.
+
+The cheap check comes first: the share of the sentence's content words found in the cited spans,
+and whether every number and name in it appears there (a small model's typical invention). Only
+when that check is not clear-cut, and a local model is loaded, the model is asked a yes/no question;
+its "yes" can never excuse a number or name the sources do not contain.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from index.mapped import normalize_text
+from rag import prompts
+from rag.schema import Verdict
+from rag.text import content_stems, entities, words
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_RECALL = 0.75
+PARTIAL_RECALL = 0.4
+CLEAR_RECALL = 0.9  # at or above this (with all names found) the model is not asked
+
+
+def support_recall(sentence: str, evidence: list[str]) -> float:
+    """Share of the sentence's content words that the evidence contains."""
+    wanted = set(content_stems(sentence))
+    if not wanted:
+        return 0.0
+    found = set().union(*(content_stems(e) for e in evidence)) if evidence else set()
+    return len(wanted & found) / len(wanted)
+
+
+def missing_entities(sentence: str, evidence: list[str]) -> set[str]:
+    """Numbers and names in the sentence that no evidence span contains."""
+    present = set(words(" ".join(evidence))) | set(normalize_text(" ".join(evidence)).lower().split())
+    stems = set().union(*(content_stems(e) for e in evidence)) if evidence else set()
+    return {e for e in entities(sentence) if e not in present and not set(content_stems(e)) <= stems}
+
+
+def cheap_verdict(sentence: str, evidence: list[str]) -> tuple[Verdict, float, bool]:
+    """(verdict, recall, clear-cut) from word overlap and the names-and-numbers check."""
+    recall = support_recall(sentence, evidence)
+    missing = missing_entities(sentence, evidence)
+    if recall >= SUPPORTED_RECALL and not missing:
+        return "supported", recall, recall >= CLEAR_RECALL
+    if recall >= PARTIAL_RECALL and len(missing) <= 1:
+        return "partial", recall, False
+    return "unsupported", recall, not missing and recall < 0.2
+
+
+def ask_model(generator, sentence: str, evidence: list[str]) -> bool | None:
+    """The model's yes/no on support, or None if it gave neither."""
+    messages = [{"role": "system", "content": prompts.SUPPORT_SYSTEM},
+                {"role": "user", "content": prompts.SUPPORT_USER.format(evidence=" ".join(evidence), claim=sentence)}]
+    reply = generator.complete(messages, max_tokens=3).strip().lower()
+    return True if reply.startswith("yes") else False if reply.startswith("no") else None
+
+
+def judge(sentence: str, evidence: list[str], generator=None) -> tuple[Verdict, float]:
+    """Final verdict and recall for one sentence; see the module docstring for the rules."""
+    verdict, recall, clear = cheap_verdict(sentence, evidence)
+    if clear or generator is None or not evidence:
+        return verdict, recall
+    says = ask_model(generator, sentence, evidence)
+    names_ok = not missing_entities(sentence, evidence)
+    if says is True and names_ok and verdict == "partial":
+        return "supported", recall
+    if says is False and verdict == "supported":
+        return "partial", recall
+    return verdict, recall
