@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(120.0, description="Seconds to wait for the endpoint.")
     verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
     drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
-    refusal_threshold: float = Field(0.62, ge=0, le=1, description="Minimum evidence coverage of the question to answer.")
+    refusal_threshold: float = Field(0.35, ge=0, le=1, description="Minimum answer-sentence score to answer (see rag.refuse).")
 
     def index_fingerprint(self) -> str:
         """Short hash of every setting that changes what the index stores."""

@@ -84,12 +84,15 @@ class Assistant:
             vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
             kind = required_type(question)
             ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, kind)
-            evidence = answerability([question, standalone], passages, candidates, self.idf,
-                                     [r.sentence for r in ranked[:3]])
+            evidence = answerability(question, [r.sentence for r in ranked[:3]], ranked[0].score if ranked else 0.0)
         base = dict(id=qid, question=question, standalone_question=standalone, mode=self.mode, passages=passages,
                     answerability=round(evidence.score, 4))
         if not candidates or evidence.score < self.settings.refusal_threshold:
             yield self._refusal(base, _why(evidence), conversation, timer, started)
+            return
+        if self.judge is not None and not self._model_says_answerable(standalone, passages):
+            yield self._refusal(base, "the local model judged that the passages do not answer it", conversation,
+                                timer, started)
             return
         with timer("generate"):
             text = yield from self._generate(question, passages, ranked)
@@ -97,13 +100,20 @@ class Assistant:
             yield self._refusal(base, "the model found no answer in the passages", conversation, timer, started)
             return
         with timer("verify"):
-            sentences, citations = self._cite(text, candidates, vectors[1:], conversation)
+            sentences, citations = self.cite(text, candidates, vectors[1:], conversation)
         if not any(s.verdict != "unsupported" for s in sentences):
             yield self._refusal(base, "no sentence of the draft answer is supported by the articles", conversation,
                                 timer, started)
             return
         yield self._finish(Answer(answer=_join(sentences, self.settings), refused=False, sentences=sentences,
                                   citations=citations, **base), conversation, timer, started)
+
+    def _model_says_answerable(self, question: str, passages: list[Passage]) -> bool:
+        """Ask the local model whether the top passages state the answer (anything but 'no' counts as yes)."""
+        messages = [{"role": "system", "content": prompts.ANSWERABLE_SYSTEM},
+                    {"role": "user", "content": prompts.ANSWERABLE_USER.format(
+                        passages=passages_block(passages[:3]), question=question)}]
+        return not self.judge.complete(messages, max_tokens=3).strip().lower().startswith("no")
 
     def _generate(self, question: str, passages: list[Passage], ranked) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
@@ -120,7 +130,7 @@ class Assistant:
             yield piece
         return "".join(pieces)
 
-    def _cite(self, text: str, candidates: list[SourceSentence], vectors: list[list[float]],
+    def cite(self, text: str, candidates: list[SourceSentence], vectors: list[list[float]],
               conversation: Conversation) -> tuple[list[AnswerSentence], list[Citation]]:
         """Split the draft into sentences, align and judge each, number the citations."""
         drafts = [text[a:b] for a, b in sentence_spans(text)]
@@ -152,7 +162,7 @@ class Assistant:
 def _why(evidence: Evidence) -> str:
     if evidence.kind and not evidence.type_found:
         return f"no retrieved sentence states a {evidence.kind}"
-    return f"the best passages cover too little of the question (evidence score {evidence.score:.2f})"
+    return f"no retrieved sentence answers the question well enough (evidence score {evidence.score:.2f})"
 
 
 def _citation(number: int, support, verdict: str) -> Citation:

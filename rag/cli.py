@@ -53,6 +53,75 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _questions(path: Path):
+    """`{"id", "question"}` objects from a JSONL file, skipping blank lines."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            item = json.loads(line)
+            yield str(item.get("id", n)), item["question"]
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question, or every line of a JSONL file (models loaded once)."""
+    from index.errors import RagError
+    from rag.answer import Assistant
+
+    settings = _settings(args)
+    if not args.questions and not args.question:
+        raise SystemExit("rag ask: give a question or --questions FILE.jsonl")
+    assistant = Assistant(settings, mode=args.mode)
+    if args.questions:
+        for qid, question in _questions(args.questions):
+            try:
+                print(assistant.ask(question, qid=qid).model_dump_json(), flush=True)
+            except RagError as exc:
+                print(json.dumps({"id": qid, "question": question, "error": str(exc)}), flush=True)
+        return 0
+    if args.json:
+        print(assistant.ask(args.question).model_dump_json(indent=2))
+        return 0
+    _print_streamed(assistant, args.question, None)
+    return 0
+
+
+def _print_streamed(assistant, question: str, conversation) -> None:
+    """Stream the draft, then print the final cited answer and its sources."""
+    from rag.schema import Answer
+
+    for item in assistant.ask_stream(question, conversation):
+        if isinstance(item, Answer):
+            print("\r" + " " * 20 + "\n" + item.answer + "\n")
+            for c in item.citations:
+                where = " | ".join(x for x in (c.title, c.publisher, c.date) if x)
+                print(f"  [{c.id}] {c.source} [{c.start}:{c.end}] {c.verdict}: \"{c.quote}\"\n       {where}")
+            if item.refused:
+                for p in item.passages[:3]:
+                    print(f"  related: {p.source} [{p.start}:{p.end}] {p.text[:120]}...")
+        else:
+            print(item, end="", flush=True, file=sys.stderr)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """An interactive conversation in the terminal; follow-ups are resolved with the history."""
+    from index.errors import RagError
+    from rag.answer import Assistant
+    from rag.chat import Conversation
+
+    assistant, conversation = Assistant(_settings(args), mode=args.mode), Conversation()
+    print("Ask about the articles (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            _print_streamed(assistant, question, conversation)
+        except RagError as exc:
+            print(f"rag: {exc}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="rag", description="Cited answers over a folder of news articles.")
@@ -74,6 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--before", metavar="YYYY-MM-DD", help="only articles dated on or before")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
+
+    modes = ["local", "openai", "extractive"]
+    p = sub.add_parser("ask", help="answer a question with verified citations")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
+    p.add_argument("--questions", type=Path, metavar="FILE.jsonl", help='answer every {"id", "question"} line')
+    p.add_argument("--k", type=int, help="passages to retrieve")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="interactive conversation in the terminal")
+    p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
+    p.add_argument("--k", type=int, help="passages to retrieve")
+    p.set_defaults(func=cmd_chat)
     return parser
 
 
