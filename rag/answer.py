@@ -90,10 +90,6 @@ class Assistant:
         if not candidates or evidence.score < self.settings.refusal_threshold:
             yield self._refusal(base, _why(evidence), conversation, timer, started)
             return
-        if self.judge is not None and not self._model_says_answerable(standalone, passages):
-            yield self._refusal(base, "the local model judged that the passages do not answer it", conversation,
-                                timer, started)
-            return
         with timer("generate"):
             text = yield from self._generate(question, passages, ranked)
         if prompts.NOT_IN_CORPUS in text or not text.strip():
@@ -107,13 +103,6 @@ class Assistant:
             return
         yield self._finish(Answer(answer=_join(sentences, self.settings), refused=False, sentences=sentences,
                                   citations=citations, **base), conversation, timer, started)
-
-    def _model_says_answerable(self, question: str, passages: list[Passage]) -> bool:
-        """Ask the local model whether the top passages state the answer (anything but 'no' counts as yes)."""
-        messages = [{"role": "system", "content": prompts.ANSWERABLE_SYSTEM},
-                    {"role": "user", "content": prompts.ANSWERABLE_USER.format(
-                        passages=passages_block(passages[:3]), question=question)}]
-        return not self.judge.complete(messages, max_tokens=3).strip().lower().startswith("no")
 
     def _generate(self, question: str, passages: list[Passage], ranked) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""

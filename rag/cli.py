@@ -122,6 +122,22 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"rag: {exc}", file=sys.stderr)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run the evaluation set and write results, summary, report and plots."""
+    from rag.evaluate import CONFIGS, evaluate
+
+    settings = _settings(args)
+    if args.corpus:
+        settings = settings.model_copy(update={"corpus_dir": args.corpus})
+    configs = args.compare.split(",") if args.compare else [args.mode or settings.generator]
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown:
+        raise SystemExit(f"rag eval: unknown configuration {unknown}; choose from {sorted(CONFIGS)}")
+    evaluate(settings, args.qa, settings.corpus_dir, args.out, configs)
+    print((args.out / "report.md").read_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="rag", description="Cited answers over a folder of news articles.")
@@ -157,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
     p.add_argument("--k", type=int, help="passages to retrieve")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="evaluate on a Q&A set: retrieval, answers, citations, refusals")
+    p.add_argument("--qa", type=Path, default=Path("eval/qa.jsonl"), help="Q&A file (default eval/qa.jsonl)")
+    p.add_argument("--corpus", type=Path, help="folder the evidence quotes come from (default: the corpus)")
+    p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
+    p.add_argument("--compare", help="comma-separated configurations, e.g. hybrid,dense,bm25 or extractive,local")
+    p.add_argument("--out", type=Path, default=Path("eval/out"), help="output folder (default eval/out)")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

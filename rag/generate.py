@@ -55,6 +55,7 @@ class LocalGenerator(_Completes):
         params.cpuparams.n_threads = settings.llm_threads
         params.cpuparams_batch.n_threads = settings.llm_threads
         params.warmup = False
+        params.verbosity = 0  # llama.cpp logs every request otherwise
         self.server = xllamacpp.Server(params)
         self.lock = threading.Lock()  # one generation at a time on a 2-core machine
 

@@ -1,0 +1,204 @@
+"""`rag eval`: run a Q&A set through the assistant and report retrieval, answers, citations, refusals.
+
+Works on any corpus and any Q&A file in the `eval/qa.jsonl` format. Writes, under the output
+folder: `results.jsonl` (the `rag ask --json` shape plus scores, one line per question),
+`summary.json`, `report.md` and PNG plots. `--compare` runs several configurations in one go.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.settings import Settings
+from rag import metrics
+from rag.chat import Conversation
+
+log = logging.getLogger(__name__)
+
+# Named configurations for --compare: settings overrides and the generator mode.
+CONFIGS = {
+    "extractive": ({}, "extractive"), "local": ({}, "local"), "openai": ({}, "openai"),
+    "hybrid": ({"retrieval": "hybrid"}, "extractive"), "dense": ({"retrieval": "dense"}, "extractive"),
+    "bm25": ({"retrieval": "bm25"}, "extractive"), "k3": ({"top_k": 3}, "extractive"),
+    "k8": ({"top_k": 8}, "extractive"),
+}
+
+
+@dataclass
+class Item:
+    """One Q&A pair with its gold spans located in the corpus."""
+
+    raw: dict
+    gold: list[tuple[str, tuple[int, int]]]
+
+
+def load_items(qa: Path, corpus: Path) -> list[Item]:
+    """Read the Q&A file and locate every evidence quote in its article."""
+    items = []
+    for line in qa.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        gold = []
+        for ev in raw.get("evidence", []):
+            span = metrics.locate(ev["quote"], (corpus / ev["source"]).read_text(encoding="utf-8"))
+            if span is None:
+                log.warning("%s: evidence quote not found in %s", raw["id"], ev["source"])
+            else:
+                gold.append((ev["source"], span))
+        items.append(Item(raw, gold))
+    return items
+
+
+def conversation_for(raw: dict) -> Conversation:
+    """A conversation holding the item's history turns."""
+    conversation, question = Conversation(), None
+    for turn in raw.get("history", []):
+        if turn["role"] == "user":
+            question = turn["content"]
+        elif question is not None:
+            conversation.add(question, turn["content"])
+    return conversation
+
+
+def score(item: Item, answer) -> dict:
+    """Per-question scores."""
+    raw, by_id = item.raw, {c.id: c for c in answer.citations}
+    originals = {c.path: Path(c.path).read_text(encoding="utf-8") for c in answer.citations}
+    c_recall, c_precision = metrics.citation_recall_precision(answer.sentences, by_id)
+    answerable = raw.get("answerable", True)
+    return {
+        "kind": raw.get("kind", ""), "answerable": answerable, "refused": answer.refused,
+        "correct": (not answer.refused and metrics.alias_match(answer.answer, raw.get("answer_aliases", [])))
+        if answerable else answer.refused,
+        "similarity": metrics.token_f1(answer.answer, raw.get("answer", "")) if answerable and not answer.refused else 0.0,
+        "hit_rank": metrics.first_hit_rank(answer.passages, item.gold) if item.gold else None,
+        "cites_gold": metrics.cites_gold(answer, item.gold) if item.gold else None,
+        "citations_exact": all(metrics.citation_exact(c, originals[c.path]) for c in answer.citations),
+        "citation_recall": c_recall, "citation_precision": c_precision,
+        "faithfulness": metrics.faithfulness(answer.sentences), "unsupported": sum(s.verdict == "unsupported" for s in answer.sentences),
+        "latency_ms": answer.timings_ms.get("total", 0.0),
+    }
+
+
+def summarize(rows: list[dict], k: int) -> dict:
+    """Aggregate metrics over all questions."""
+    ans = [r for r in rows if r["answerable"]]
+    una = [r for r in rows if not r["answerable"]]
+    answered = [r for r in ans if not r["refused"]]
+    ranks = [r["hit_rank"] for r in ans if r["hit_rank"] is not None or r["cites_gold"] is not None]
+    mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else 0.0  # noqa: E731
+    latencies = [r["latency_ms"] for r in rows]
+    return {
+        "questions": len(rows), "answerable": len(ans), "unanswerable": len(una),
+        f"recall@{k}": round(metrics.recall_at_k(ranks, k), 4), "recall@1": round(metrics.recall_at_k(ranks, 1), 4),
+        "mrr": round(metrics.mrr(ranks), 4),
+        "accuracy": mean([r["correct"] for r in ans]), "similarity": mean([r["similarity"] for r in answered]),
+        "citations_on_gold": mean([bool(r["cites_gold"]) for r in answered]),
+        "citations_exact": mean([r["citations_exact"] for r in rows]),
+        "citation_recall": mean([r["citation_recall"] for r in answered]),
+        "citation_precision": mean([r["citation_precision"] for r in answered]),
+        "faithfulness": mean([r["faithfulness"] for r in answered]),
+        "unsupported_sentences": sum(r["unsupported"] for r in rows),
+        "refusal_recall": mean([r["refused"] for r in una]), "false_refusals": mean([r["refused"] for r in ans]),
+        "latency_p50_ms": round(metrics.percentile(latencies, 50), 1),
+        "latency_p95_ms": round(metrics.percentile(latencies, 95), 1),
+    }
+
+
+def run_one(name: str, settings: Settings, mode: str, items: list[Item], out: Path, progress: bool = True) -> dict:
+    """Evaluate one configuration; write its results and return its summary."""
+    from tqdm import tqdm
+
+    from rag.answer import Assistant
+
+    assistant = Assistant(settings, mode=mode)
+    rows = []
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as f:
+        for item in tqdm(items, desc=f"eval {name}", unit="q", disable=not progress):
+            answer = assistant.ask(item.raw["question"], conversation_for(item.raw), qid=item.raw["id"])
+            row = score(item, answer)
+            rows.append({**row, "answerability": answer.answerability})
+            f.write(json.dumps({**answer.model_dump(), "scores": row}, ensure_ascii=False) + "\n")
+    summary = summarize(rows, settings.top_k)
+    summary["by_kind"] = {kind: round(sum(r["correct"] for r in rs) / len(rs), 4)
+                          for kind, rs in sorted(_group(rows).items())}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    _plots(rows, out)
+    return summary
+
+
+def _group(rows: list[dict]) -> dict[str, list[dict]]:
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["kind"] or "all"].append(r)
+    return groups
+
+
+def _plots(rows: list[dict], out: Path) -> None:
+    """Accuracy per kind, latency distribution, evidence scores for answerable vs unanswerable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = _group(rows)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(list(groups), [sum(r["correct"] for r in rs) / len(rs) for rs in groups.values()], color="#4C78A8")
+    ax.set(ylim=(0, 1), ylabel="accuracy", title="Accuracy per question kind")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(out / "accuracy_by_kind.png", dpi=100)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist([r["latency_ms"] for r in rows], bins=20, color="#F58518")
+    ax.set(xlabel="ms per question", ylabel="questions", title="Latency")
+    fig.tight_layout()
+    fig.savefig(out / "latency.png", dpi=100)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for answerable, color in ((True, "#54A24B"), (False, "#E45756")):
+        ax.hist([r["answerability"] for r in rows if r["answerable"] == answerable], bins=15, alpha=0.6, color=color,
+                label="answerable" if answerable else "unanswerable")
+    ax.set(xlabel="evidence score", ylabel="questions", title="Retrieval evidence score")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "evidence_scores.png", dpi=100)
+    plt.close("all")
+
+
+REPORT_KEYS = ["accuracy", "similarity", "recall@1", "mrr", "citations_on_gold", "citations_exact", "citation_recall",
+               "citation_precision", "faithfulness", "unsupported_sentences", "refusal_recall", "false_refusals",
+               "latency_p50_ms", "latency_p95_ms"]
+
+
+def markdown(summaries: dict[str, dict], qa: Path) -> str:
+    """The report: one column per configuration."""
+    names = list(summaries)
+    first = summaries[names[0]]
+    rk = next(k for k in first if k.startswith("recall@") and k != "recall@1")
+    keys = REPORT_KEYS[:2] + [rk] + REPORT_KEYS[2:]
+    lines = [f"# Evaluation of {qa}", "", f"{first['questions']} questions ({first['answerable']} answerable, "
+             f"{first['unanswerable']} unanswerable).", "", "| metric | " + " | ".join(names) + " |",
+             "|---|" + "---|" * len(names)]
+    lines += [f"| {key} | " + " | ".join(str(summaries[n].get(key, "")) for n in names) + " |" for key in keys]
+    lines += ["", "Accuracy by kind:", "", "| kind | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for kind in first["by_kind"]:
+        lines.append(f"| {kind} | " + " | ".join(str(summaries[n]["by_kind"].get(kind, "")) for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(settings: Settings, qa: Path, corpus: Path, out: Path, configs: list[str], progress: bool = True) -> dict:
+    """Run every configuration; write per-config folders, a combined summary and report.md."""
+    items = load_items(qa, corpus)
+    summaries = {}
+    for name in configs:
+        overrides, mode = CONFIGS[name]
+        cfg = settings.model_copy(update=overrides)
+        summaries[name] = run_one(name, cfg, mode, items, out / name if len(configs) > 1 else out, progress)
+    (out / "summary.json").write_text(json.dumps(summaries if len(configs) > 1 else summaries[configs[0]], indent=2))
+    (out / "report.md").write_text(markdown(summaries, qa))
+    return summaries
