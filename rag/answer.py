@@ -49,10 +49,16 @@ def with_markers(sentence: str, ids: list[int]) -> str:
     return f"{sentence[:cut]} {marks}{sentence[cut:]}" if cut else f"{sentence} {marks}"
 
 
+def model_view(text: str) -> str:
+    """Passage text as the model sees it: sentences addressed to an AI are withheld."""
+    return " ".join("[text withheld: it addresses an AI]" if is_instruction_like(s) else s
+                    for s in (text[a:b] for a, b in sentence_spans(text)))
+
+
 def passages_block(passages: list[Passage]) -> str:
     """The passages as the model sees them."""
-    return "\n\n".join(prompts.PASSAGE.format(n=i, title=p.title or "untitled", source=p.source, text=p.text)
-                       for i, p in enumerate(passages, 1))
+    return "\n\n".join(prompts.PASSAGE.format(n=i, title=p.title or "untitled", source=p.source,
+                                               text=model_view(p.text)) for i, p in enumerate(passages, 1))
 
 
 class Assistant:
@@ -91,7 +97,7 @@ class Assistant:
             yield self._refusal(base, _why(evidence), conversation, timer, started)
             return
         with timer("generate"):
-            text = yield from self._generate(question, passages, ranked)
+            text = yield from self._generate(standalone, passages, ranked)
         if prompts.NOT_IN_CORPUS in text or not text.strip():
             yield self._refusal(base, "the model found no answer in the passages", conversation, timer, started)
             return

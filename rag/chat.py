@@ -56,7 +56,8 @@ def condense(question: str, conversation: Conversation | None, generator=None) -
     messages = [{"role": "system", "content": prompts.CONDENSE_SYSTEM},
                 {"role": "user", "content": prompts.CONDENSE_USER.format(history=history, question=question)}]
     rewritten = generator.complete(messages, max_tokens=60).strip().split("\n")[0]
-    if not rewritten or len(rewritten) > MAX_STANDALONE_CHARS or prompts.NOT_IN_CORPUS in rewritten:
+    if (not rewritten or len(rewritten) > MAX_STANDALONE_CHARS or prompts.NOT_IN_CORPUS in rewritten
+            or FOLLOW_UP_CUES & set(words(rewritten))):  # a small model often keeps the pronoun
         return heuristic_standalone(question, conversation)
     log.info("follow-up rewritten as %r", rewritten)
     return rewritten
