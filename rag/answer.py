@@ -73,19 +73,20 @@ class Assistant:
         self.judge = self.generator if settings.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
         self.idf = Idf(self.retriever.bm25.texts)
 
-    def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None) -> Answer:
+    def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None,
+            k: int | None = None) -> Answer:
         """The final Answer (the streamed pieces are dropped)."""
-        return next(item for item in self.ask_stream(question, conversation, qid) if isinstance(item, Answer))
+        return next(item for item in self.ask_stream(question, conversation, qid, k) if isinstance(item, Answer))
 
-    def ask_stream(self, question: str, conversation: Conversation | None = None,
-                   qid: str | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, conversation: Conversation | None = None, qid: str | None = None,
+                   k: int | None = None) -> Iterator[str | Answer]:
         """Yield text pieces as they come, then the final Answer."""
         timer, started = Timer(), time.perf_counter()
         question = check_question(question, self.settings)
         conversation = conversation if conversation is not None else Conversation()
         with timer("retrieve"):
             standalone = condense(question, conversation, self.generator)
-            passages = self.retriever.search(standalone)
+            passages = self.retriever.search(standalone, k=k)
             candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
             vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
             kind = required_type(question)
@@ -164,7 +165,7 @@ def _citation(number: int, support, verdict: str) -> Citation:
     s, p = support.source, support.source.passage
     return Citation(id=number, source=s.source, title=p.title, publisher=p.publisher, date=p.date, quote=s.quote,
                     start=s.start, end=s.end, score=round(support.score, 4), supported=verdict == "supported",
-                    verdict=verdict, path=p.path)
+                    verdict=verdict, file=p.file)
 
 
 def _join(sentences: list[AnswerSentence], settings: Settings) -> str:

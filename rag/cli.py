@@ -138,6 +138,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the UI in this process's place (`python -m ui`): the query side never imports the UI."""
+    import os
+
+    os.execv(sys.executable, [sys.executable, "-m", "ui", "--host", args.host, "--port", str(args.port)])
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="rag", description="Cited answers over a folder of news articles.")
@@ -181,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", help="comma-separated configurations, e.g. hybrid,dense,bm25 or extractive,local")
     p.add_argument("--out", type=Path, default=Path("eval/out"), help="output folder (default eval/out)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="open the chat UI on 127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -68,7 +68,7 @@ def conversation_for(raw: dict) -> Conversation:
 def score(item: Item, answer) -> dict:
     """Per-question scores."""
     raw, by_id = item.raw, {c.id: c for c in answer.citations}
-    originals = {c.path: Path(c.path).read_text(encoding="utf-8") for c in answer.citations}
+    originals = {c.file: Path(c.file).read_text(encoding="utf-8") for c in answer.citations}
     c_recall, c_precision = metrics.citation_recall_precision(answer.sentences, by_id)
     answerable = raw.get("answerable", True)
     return {
@@ -78,7 +78,7 @@ def score(item: Item, answer) -> dict:
         "similarity": metrics.token_f1(answer.answer, raw.get("answer", "")) if answerable and not answer.refused else 0.0,
         "hit_rank": metrics.first_hit_rank(answer.passages, item.gold) if item.gold else None,
         "cites_gold": metrics.cites_gold(answer, item.gold) if item.gold else None,
-        "citations_exact": all(metrics.citation_exact(c, originals[c.path]) for c in answer.citations),
+        "citations_exact": all(metrics.citation_exact(c, originals[c.file]) for c in answer.citations),
         "citation_recall": c_recall, "citation_precision": c_precision,
         "faithfulness": metrics.faithfulness(answer.sentences), "unsupported": sum(s.verdict == "unsupported" for s in answer.sentences),
         "latency_ms": answer.timings_ms.get("total", 0.0),

@@ -84,7 +84,7 @@ def candidate_sentences(passages: list[Passage]) -> list[SourceSentence]:
     """Sentences of all passages, deduplicated by span (overlapping chunks share sentences)."""
     seen, out = set(), []
     for rank, p in enumerate(passages):
-        for sentence in passage_sentences(p, p.path, rank):
+        for sentence in passage_sentences(p, p.file, rank):
             if sentence.key not in seen:
                 seen.add(sentence.key)
                 out.append(sentence)

@@ -109,5 +109,6 @@ class Retriever:
     def _passage(self, chunk_id: str, score: float, dense: float | None, bm25: float | None) -> Passage:
         pos = self.position[chunk_id]
         meta = self.bm25.metas[pos]
+        fields = {key: meta.get(key) for key in ("source", "title", "publisher", "date", "dateline", "start", "end")}
         return Passage(id=chunk_id, text=self.bm25.texts[pos], score=score, dense_score=dense, bm25_score=bm25,
-                       **{key: meta.get(key) for key in ("source", "title", "publisher", "date", "dateline", "start", "end", "path")})
+                       file=meta.get("path", ""), **fields)

@@ -22,7 +22,7 @@ class Passage(BaseModel):
     start: int
     end: int
     score: float = Field(description="Fused retrieval score (reciprocal rank fusion).")
-    path: str = Field("", description="The article file, for reading the original text.")
+    file: str = Field("", description="Path of the article file, for reading the original text.")
     dense_score: float | None = Field(None, description="Cosine similarity to the question, if dense-retrieved.")
     bm25_score: float | None = Field(None, description="BM25 score, if lexically retrieved.")
 
@@ -41,7 +41,7 @@ class Citation(BaseModel):
     score: float = Field(description="Alignment score of the sentence to this span, 0..1.")
     supported: bool
     verdict: Verdict
-    path: str = ""
+    file: str = Field("", description="Path of the article file.")
 
 
 class AnswerSentence(BaseModel):

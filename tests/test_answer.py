@@ -23,7 +23,7 @@ def extractive(seed_settings, retriever):
 
 def assert_exact(answer):
     for c in answer.citations:
-        original = open(c.path, encoding="utf-8").read()
+        original = open(c.file, encoding="utf-8").read()
         assert original[c.start:c.end] == c.quote, c
 
 

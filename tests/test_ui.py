@@ -1,0 +1,150 @@
+"""The chat UI, launched in-process: the API through gradio_client, and a real Chromium through Playwright."""
+
+import json
+import shutil
+import socket
+import time
+
+import pytest
+
+from index.build import build_index
+from index.settings import Settings
+
+from conftest import OUT, SEEDS
+
+ATTACK = """Attack test article about the Basra oil terminal
+
+<script>window.__pwned = 1; document.title = 'PWNED';</script>
+<img src=x onerror="window.__pwned = 2">
+The Basra oil terminal exported 3.4 million barrels per day in March, officials said.
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, embedder):
+    from ui.app import launch
+
+    corpus = tmp_path_factory.mktemp("ui-corpus")
+    for p in SEEDS.glob("*.txt"):
+        shutil.copy(p, corpus)
+    (corpus / "attack.txt").write_text(ATTACK)
+    settings = Settings(corpus_dir=corpus, data_dir=corpus / ".data", generator="extractive")
+    build_index(settings, embedder=embedder, progress=False)
+    port = free_port()
+    app = launch(settings, port=port, block=False)
+    yield f"http://127.0.0.1:{port}/", app, settings
+    app.close()
+
+
+def test_api_returns_the_ask_json(app_url):
+    from gradio_client import Client
+
+    url, _, _ = app_url
+    result = Client(url, verbose=False).predict("Who leads Kata'ib Sayyid al-Shuhada?", "extractive", 5, api_name="/ask")
+    assert {"id", "question", "answer", "refused", "citations", "passages", "timings_ms"} <= result.keys()
+    assert not result["refused"] and "al-Walaei" in result["answer"]
+    c = result["citations"][0]
+    assert open(c["file"], encoding="utf-8").read()[c["start"]:c["end"]] == c["quote"]
+
+
+def test_api_bounds_the_question(app_url):
+    from gradio_client import Client
+
+    url, _, _ = app_url
+    result = Client(url, verbose=False).predict("x" * 5000, "extractive", 5, api_name="/ask")
+    assert "limit" in result["error"]
+
+
+def test_corpus_upload_checks(app_url, tmp_path):
+    from ui import corpus
+
+    _, app, _ = app_url
+    bad = tmp_path / "notes.exe"
+    bad.write_bytes(b"MZ")
+    with pytest.raises(corpus.Refused, match="only"):
+        corpus.add_files(app.services, [str(bad)])
+    huge = tmp_path / "huge.txt"
+    huge.write_text("word " * 500_000)
+    with pytest.raises(corpus.Refused, match="upload limit"):
+        corpus.add_files(app.services, [str(huge)])
+    with pytest.raises(corpus.Refused):
+        corpus.remove_file(app.services, "../../etc/passwd")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def ask(page, question: str):
+    page.fill("#question textarea", question)
+    page.click("#ask")
+
+
+@pytest.mark.browser
+def test_ask_stream_click_citation_and_read_highlight(app_url, browser):
+    url, _, _ = app_url
+    out = OUT / "ui"
+    out.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    ask(page, "Which countries oppose Israeli attacks against Iraq?")
+    page.wait_for_selector("#chat .message.bot, #chat [data-testid='bot']", timeout=60_000)
+    first_token = time.perf_counter() - start
+    link = page.wait_for_selector('#chat a[href="#cite-1"]', timeout=60_000)
+    complete = time.perf_counter() - start
+    quote = page.inner_text("#entry-1").split("\n", 1)[1].strip().strip("“”")
+    link.click()
+    mark = page.wait_for_selector("#cite-1 mark", state="visible")
+    highlighted = mark.evaluate("el => el.textContent")
+    assert highlighted == quote
+    assert "Britain" in highlighted
+    page.screenshot(path=str(out / "cited_answer.png"), full_page=True)
+    (out / "timings.json").write_text(json.dumps({"page_load_to_first_token_s": round(first_token, 2),
+                                                  "page_load_to_cited_answer_s": round(complete, 2)}))
+
+
+@pytest.mark.browser
+def test_article_html_never_runs(app_url, browser):
+    url, _, _ = app_url
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    ask(page, "How many barrels per day did the Basra oil terminal export in March?")
+    page.wait_for_selector('#chat a[href^="#cite-"]', timeout=60_000)
+    page.click('#chat a[href^="#cite-"]')
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None and page.title() != "PWNED"
+    shown = page.inner_text("#sources")
+    assert "3.4 million" in shown and "<script>window.__pwned = 1;" in shown and "onerror=" in shown
+
+
+@pytest.mark.browser
+def test_two_contexts_keep_separate_conversations(app_url, browser):
+    url, _, _ = app_url
+    one, two = browser.new_context().new_page(), browser.new_context().new_page()
+    for page in (one, two):
+        page.goto(url)
+        page.wait_for_selector("#question textarea")
+    ask(one, "Who leads Kata'ib Sayyid al-Shuhada?")
+    one.wait_for_selector('#chat a[href^="#cite-"]', timeout=60_000)
+    ask(two, "Which US defense secretary announced new deployments to the Middle East?")
+    two.wait_for_selector('#chat a[href^="#cite-"]', timeout=60_000)
+    assert "al-Walaei" in one.inner_text("#chat") and "al-Walaei" not in two.inner_text("#chat")
+    assert "Lloyd Austin" in two.inner_text("#chat") and "Lloyd Austin" not in one.inner_text("#chat")
+    assert two.inner_text("#sources").count("[1]") >= 1  # the second session numbers from 1 again

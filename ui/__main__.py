@@ -1,0 +1,18 @@
+"""`python -m ui [--host H] [--port P]`: serve the chat UI (what `rag serve` runs)."""
+
+import argparse
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from index.settings import Settings  # noqa: E402
+from ui.app import launch  # noqa: E402
+
+parser = argparse.ArgumentParser(prog="rag serve", description="Serve the chat UI.")
+parser.add_argument("--host", default="127.0.0.1")
+parser.add_argument("--port", type=int, default=7860)
+args = parser.parse_args()
+logging.basicConfig(level=logging.WARNING, format="rag: %(message)s")
+launch(Settings(), args.host, args.port)

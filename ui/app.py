@@ -1,0 +1,193 @@
+"""The Gradio app: Chat (streamed, cited answers), Corpus, Evaluation and an `ask` API endpoint.
+
+Each browser session has its own `ChatState` (gr.State), so two tabs never share a conversation.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+
+from index.errors import RagError
+from index.settings import Settings
+from rag.chat import Conversation
+from rag.retrieve import check_question
+from rag.schema import Answer, Citation
+from ui import corpus, render
+from ui.services import Services
+
+log = logging.getLogger(__name__)
+
+MODES = ["local", "openai", "extractive"]
+
+
+@dataclass
+class ChatState:
+    """One browser session's conversation and every citation shown in it."""
+
+    conversation: Conversation = field(default_factory=Conversation)
+    citations: dict[int, Citation] = field(default_factory=dict)
+
+
+def _stream(services: Services, message: str, history: list, state: ChatState, mode: str, k: int, show: bool):
+    """Yield (history, sources, state) while the answer streams, then with the final cited answer."""
+    history = history + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": ""}]
+    text = ""
+    for item in services.assistant(mode).ask_stream(message, state.conversation, k=int(k)):
+        if isinstance(item, Answer):
+            state.citations.update({c.id: c for c in item.citations})
+            history[-1]["content"] = render.answer_html(item)
+            yield history, render.sources_html(sorted(state.citations.values(), key=lambda c: c.id), item, show), state
+        else:
+            text += item
+            history[-1]["content"] = html.escape(text)
+            yield history, gr.skip(), state
+
+
+def make_respond(services: Services):
+    """The chat handler, bound to the shared services."""
+
+    def respond(message: str, history: list, state: ChatState | None, mode: str, k: int, show: bool):
+        state = state or ChatState()
+        try:
+            check_question(message, services.settings)
+            yield from _stream(services, message, history, state, mode, k, show)
+        except RagError as exc:
+            gr.Warning(str(exc))
+            yield history, gr.skip(), state
+
+    return respond
+
+
+def make_api(services: Services):
+    """The `ask` endpoint: the same JSON as `rag ask --json`."""
+
+    def ask(question: str, mode: str = "extractive", k: int = 5) -> dict:
+        try:
+            return services.assistant(mode).ask(question, k=int(k)).model_dump()
+        except RagError as exc:
+            return {"question": question, "error": str(exc)}
+
+    return ask
+
+
+def chat_tab(services: Services) -> None:
+    """Chat, settings and the sources panel."""
+    state = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(label="Conversation", height=520, elem_id="chat", sanitize_html=True)
+            with gr.Row():
+                box = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="question",
+                                 max_length=services.settings.max_question_chars)
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+        with gr.Column(scale=2):
+            mode = gr.Dropdown(MODES, value=services.settings.generator, label="Generator")
+            k = gr.Slider(1, 10, value=services.settings.top_k, step=1, label="Passages")
+            show = gr.Checkbox(value=True, label="Show retrieved passages")
+            sources = gr.HTML(render.sources_html([], None, True), elem_id="sources")
+    respond = make_respond(services)
+    for trigger in (send.click, box.submit):
+        trigger(respond, [box, chatbot, state, mode, k, show], [chatbot, sources, state], api_name=False).then(
+            lambda: "", None, box, api_name=False)
+
+
+def corpus_tab(services: Services) -> None:
+    """Indexed articles; add by upload, remove, re-index."""
+    table = gr.Dataframe(headers=["source", "title", "publisher", "date", "chunks"], label="Indexed articles",
+                         interactive=False)
+    status = gr.Markdown()
+    with gr.Row():
+        upload = gr.File(file_count="multiple", file_types=list(corpus.SUPPORTED_SUFFIXES), label="Add articles")
+        with gr.Column():
+            add = gr.Button("Add and re-index")
+            which = gr.Dropdown([], label="Article to remove")
+            remove = gr.Button("Remove and re-index", variant="stop")
+
+    def refresh():
+        rows = services.articles()
+        return rows, gr.update(choices=[r[0] for r in rows])
+
+    def act(action, progress=gr.Progress(track_tqdm=True)):
+        try:
+            message = action()
+        except (corpus.Refused, RagError) as exc:
+            return f"**Refused:** {html.escape(str(exc))}", *refresh()
+        return message, *refresh()
+
+    add.click(lambda files: act(lambda: _add(services, files)), upload, [status, table, which], api_name=False)
+    remove.click(lambda src: act(lambda: _remove(services, src)), which, [status, table, which], api_name=False)
+    return refresh, table, which
+
+
+def _add(services: Services, files) -> str:
+    if not files:
+        raise corpus.Refused("choose one or more .txt, .md or .html files first")
+    names = corpus.add_files(services, [getattr(f, "name", f) for f in files])
+    return f"Added {', '.join(names)}. " + corpus.reindex(services)
+
+
+def _remove(services: Services, source: str | None) -> str:
+    if not source:
+        raise corpus.Refused("choose an article to remove")
+    corpus.remove_file(services, source)
+    return f"Removed {source}. " + corpus.reindex(services)
+
+
+def eval_tab(services: Services, qa: Path) -> None:
+    """Run the evaluation set (extractive) or show the last report."""
+    out = services.settings.data_dir / "eval"
+    run = gr.Button("Run the evaluation set (extractive mode)")
+    report = gr.Markdown(_last_report(out))
+    with gr.Row():
+        images = [gr.Image(label=name, type="filepath", value=_image(out, name))
+                  for name in ("accuracy_by_kind.png", "latency.png", "evidence_scores.png")]
+
+    def go(progress=gr.Progress(track_tqdm=True)):
+        from rag.evaluate import evaluate
+
+        evaluate(services.settings, qa, Path(services.settings.corpus_dir), out, ["extractive"])
+        return _last_report(out), *[_image(out, i.label) for i in images]
+
+    run.click(go, None, [report, *images], api_name=False)
+
+
+def _last_report(out: Path) -> str:
+    path = out / "report.md"
+    return path.read_text() if path.exists() else "No evaluation has been run yet."
+
+
+def _image(out: Path, name: str) -> str | None:
+    path = out / name
+    return str(path) if path.exists() else None
+
+
+def build_app(settings: Settings, qa: Path = Path("eval/qa.jsonl")) -> gr.Blocks:
+    """The whole app over one index."""
+    services = Services(settings)
+    with gr.Blocks(title="Cited answers over the news") as app:
+        gr.Markdown("## Cited answers over the news\nEvery sentence is checked against the article it cites; "
+                    "click a [n] marker to read the quote in its article.")
+        with gr.Tab("Chat"):
+            chat_tab(services)
+        with gr.Tab("Corpus"):
+            refresh, table, which = corpus_tab(services)
+        with gr.Tab("Evaluation"):
+            eval_tab(services, qa)
+        app.load(refresh, None, [table, which], api_name=False)
+        gr.api(make_api(services), api_name="ask")
+    app.services = services
+    return app
+
+
+def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+    """Start the server (blocking unless `block` is False, as tests do)."""
+    app = build_app(settings)
+    app.queue(default_concurrency_limit=1)
+    app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=render.CSS, js=render.JS,
+               show_error=True)
+    return app
