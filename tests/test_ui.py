@@ -148,3 +148,16 @@ def test_two_contexts_keep_separate_conversations(app_url, browser):
     assert "al-Walaei" in one.inner_text("#chat") and "al-Walaei" not in two.inner_text("#chat")
     assert "Lloyd Austin" in two.inner_text("#chat") and "Lloyd Austin" not in one.inner_text("#chat")
     assert two.inner_text("#sources").count("[1]") >= 1  # the second session numbers from 1 again
+
+
+@pytest.mark.browser
+def test_refusal_has_its_own_style(app_url, browser):
+    url, _, _ = app_url
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    ask(page, "Who won the 2022 football World Cup?")
+    refusal = page.wait_for_selector("#chat .refusal", timeout=60_000)
+    assert "do not answer" in refusal.inner_text()
+    assert refusal.evaluate("e => getComputedStyle(e).borderLeftWidth") == "4px"
+    assert "Related reading" in page.inner_text("#sources")
