@@ -91,10 +91,10 @@ class Assistant:
             vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
             kind = required_type(question)
             ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, kind)
-            evidence = answerability(question, [r.sentence for r in ranked[:3]], ranked[0].score if ranked else 0.0)
+            evidence = answerability(question, [r.sentence for r in ranked[:1]], ranked[0].score if ranked else 0.0)
         base = dict(id=qid, question=question, standalone_question=standalone, mode=self.mode, passages=passages,
                     answerability=round(evidence.score, 4))
-        if not candidates or evidence.score < self.settings.refusal_threshold:
+        if not candidates or not evidence.answers(self.settings.refusal_threshold):
             yield self._refusal(base, _why(evidence), conversation, timer, started)
             return
         with timer("generate"):

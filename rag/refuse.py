@@ -14,10 +14,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.text import content_stems, has_quantity, words
+from rag.text import content_stems, has_quantity, quantity_near, words
 
 _QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
-_TIME_Q = re.compile(r"\bwhen\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b|\bon what day\b", re.I)
+_TIME_Q = re.compile(r"^\W*when\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b|\bon what day\b", re.I)
 _TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
                         "july august september october november december yesterday today week month year ago earlier "
                         "later morning evening night".split())
@@ -50,12 +50,14 @@ def required_type(question: str) -> str | None:
     return "time" if _TIME_Q.search(question) else None
 
 
-def satisfies(kind: str | None, text: str) -> bool:
-    """True when `text` could answer a question of that kind."""
+def satisfies(kind: str | None, text: str, question_stems: set[str] | None = None) -> bool:
+    """True when `text` could answer a question of that kind; for a quantity, the number must
+    count one of the question's words when those are given."""
     if kind == "quantity":
-        return has_quantity(text)
+        return quantity_near(text, question_stems) if question_stems else has_quantity(text)
     if kind == "time":
-        return bool(_TIME_WORDS & set(words(text))) or bool(re.search(r"\b(19|20)\d\d\b", text))
+        bare = {w[:-2] if w.endswith("'s") else w for w in words(text)}
+        return bool(_TIME_WORDS & bare) or bool(re.search(r"\b(19|20)\d\d\b", text))
     return True
 
 
@@ -67,6 +69,10 @@ class Evidence:
     kind: str | None
     type_found: bool
 
+    def answers(self, threshold: float) -> bool:
+        """True when the evidence is strong enough and of the asked kind."""
+        return self.score >= threshold and (self.kind is None or self.type_found)
+
 
 def answerability(question: str, best_sentences: list, best_score: float) -> Evidence:
     """The top answer-sentence score (see `rag.extractive.rank_sentences`) and the type check.
@@ -76,5 +82,6 @@ def answerability(question: str, best_sentences: list, best_score: float) -> Evi
     threshold is set for at most 5% false refusals.
     """
     kind = required_type(question)
-    type_found = any(satisfies(kind, s.text) for s in best_sentences)
+    stems = set(content_stems(question))
+    type_found = any(satisfies(kind, s.text, stems) for s in best_sentences)
     return Evidence(best_score, kind, type_found)

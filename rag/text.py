@@ -48,6 +48,18 @@ def has_quantity(text: str) -> bool:
     return bool(re.search(r"\d", text)) or any(w in _NUMBER_WORDS for w in words(text))
 
 
+def quantity_near(text: str, stems: set[str], window: int = 3) -> bool:
+    """True when a number (not part of a date) stands within `window` words before one of `stems`
+    ("two Israeli missiles" for a question about missiles)."""
+    tokens = words(_DATE.sub(" ", text))
+    token_stems = _stemmer().stemWords(tokens)
+    for i, token in enumerate(tokens):
+        if token[0].isdigit() or token in _NUMBER_WORDS:
+            if stems & set(token_stems[i + 1:i + 1 + window]):
+                return True
+    return False
+
+
 def entities(text: str) -> set[str]:
     """Numbers and capitalised names (not sentence-initial) as lower-cased words: what must not be invented."""
     norm = normalize_text(text)
