@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,9 +185,17 @@ def build_app(settings: Settings, qa: Path = Path("eval/qa.jsonl")) -> gr.Blocks
     return app
 
 
+def _warm(services: Services, mode: str) -> None:
+    try:
+        services.warm_up(mode)
+    except RagError as exc:  # shown again, in the page, when a question needs it
+        log.warning("%s", exc)
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
     """Start the server (blocking unless `block` is False, as tests do)."""
     app = build_app(settings)
+    threading.Thread(target=_warm, args=(app.services, settings.generator), daemon=True).start()
     app.queue(default_concurrency_limit=1)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=render.CSS, js=render.JS,
                show_error=True)
