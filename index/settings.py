@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion.")
     retrieval: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval method.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    bm25_weight: float = Field(2.0, ge=0, description="Weight of the BM25 ranking in fusion (chosen by `rag eval --compare`).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
