@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
 from index.sentences import sentence_spans
@@ -18,7 +19,7 @@ from rag import prompts
 from rag.align import choose_citations, is_instruction_like, rank_support
 from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
-from rag.extractive import compose, rank_sentences
+from rag.extractive import Ranked, compose, rank_sentences
 from rag.generate import Generator, LocalGenerator, make_generator
 from rag.refuse import Evidence, Idf, answerability, required_type
 from rag.retrieve import Retriever, check_question
@@ -61,6 +62,18 @@ def passages_block(passages: list[Passage]) -> str:
                                                text=model_view(p.text)) for i, p in enumerate(passages, 1))
 
 
+@dataclass
+class Gathered:
+    """Everything retrieval found for one question."""
+
+    standalone: str
+    passages: list[Passage]
+    candidates: list[SourceSentence]
+    vectors: list[list[float]]  # one per candidate
+    ranked: list[Ranked]
+    evidence: Evidence
+
+
 class Assistant:
     """Answers questions over the index with one generator mode; load once, ask many times."""
 
@@ -85,31 +98,35 @@ class Assistant:
         question = check_question(question, self.settings)
         conversation = conversation if conversation is not None else Conversation()
         with timer("retrieve"):
-            standalone = condense(question, conversation, self.generator)
-            passages = self.retriever.search(standalone, k=k)
-            candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
-            vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
-            kind = required_type(question)
-            ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, kind)
-            evidence = answerability(question, [r.sentence for r in ranked[:1]], ranked[0].score if ranked else 0.0)
-        base = dict(id=qid, question=question, standalone_question=standalone, mode=self.mode, passages=passages,
-                    answerability=round(evidence.score, 4))
-        if not candidates or not evidence.answers(self.settings.refusal_threshold):
-            yield self._refusal(base, _why(evidence), conversation, timer, started)
+            found = self._gather(question, conversation, k)
+        base = dict(id=qid, question=question, standalone_question=found.standalone, mode=self.mode,
+                    passages=found.passages, answerability=round(found.evidence.score, 4))
+        if not found.candidates or not found.evidence.answers(self.settings.refusal_threshold):
+            yield self._refusal(base, _why(found.evidence), conversation, timer, started)
             return
         with timer("generate"):
-            text = yield from self._generate(standalone, passages, ranked)
+            text = yield from self._generate(found.standalone, found.passages, found.ranked)
         if prompts.NOT_IN_CORPUS in text or not text.strip():
             yield self._refusal(base, "the model found no answer in the passages", conversation, timer, started)
             return
         with timer("verify"):
-            sentences, citations = self.cite(text, candidates, vectors[1:], conversation)
+            sentences, citations = self.cite(text, found.candidates, found.vectors, conversation)
         if not any(s.verdict != "unsupported" for s in sentences):
             yield self._refusal(base, "no sentence of the draft answer is supported by the articles", conversation,
                                 timer, started)
             return
         yield self._finish(Answer(answer=_join(sentences, self.settings), refused=False, sentences=sentences,
                                   citations=citations, **base), conversation, timer, started)
+
+    def _gather(self, question: str, conversation: Conversation, k: int | None) -> Gathered:
+        """Rewrite a follow-up, retrieve, split passages into candidate sentences, rank them, judge the evidence."""
+        standalone = condense(question, conversation, self.generator)
+        passages = self.retriever.search(standalone, k=k)
+        candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
+        vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
+        ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, required_type(question))
+        evidence = answerability(question, [r.sentence for r in ranked[:1]], ranked[0].score if ranked else 0.0)
+        return Gathered(standalone, passages, candidates, vectors[1:], ranked, evidence)
 
     def _generate(self, question: str, passages: list[Passage], ranked) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
