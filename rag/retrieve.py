@@ -82,6 +82,7 @@ class Retriever:
         self.bm25 = ensure_bm25(self.store, settings)
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.bm25.ids)}
         self.embedder = embedder or Embedder(settings)
+        self.embedder.embed_query("warm up")  # model load and first-call set-up here, not in a query's timing
 
     def dense(self, question: str, n: int, filters: Filters) -> dict[str, float]:
         """Chunk id -> cosine similarity for the `n` nearest chunks."""
