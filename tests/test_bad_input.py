@@ -82,3 +82,26 @@ def test_help_imports_no_heavy_library():
            "print(sorted(m for m in ('torch', 'chromadb', 'sentence_transformers', 'gradio') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_unreachable_llm_endpoint_is_a_clear_message(seed_settings, retriever):
+    from rag.answer import Assistant
+    from rag.generate import GeneratorUnavailable
+
+    with pytest.raises(GeneratorUnavailable, match="RAG_OPENAI_BASE_URL"):
+        Assistant(seed_settings, retriever=retriever, mode="openai")
+    settings = seed_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1", "llm_timeout_s": 5})
+    assistant = Assistant(settings, retriever=retriever, mode="openai")
+    with pytest.raises(GeneratorUnavailable, match="cannot reach the LLM endpoint at http://127.0.0.1:9/v1"):
+        assistant.ask("Who leads Kata'ib Sayyid al-Shuhada?")
+
+
+def test_wrong_or_missing_model_file_is_refused(tmp_path):
+    from rag.model_file import ModelUnavailable, model_file
+
+    with pytest.raises(ModelUnavailable, match="does not exist"):
+        model_file(Settings(gguf_path=tmp_path / "missing.gguf"))
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"GGUF not really")
+    with pytest.raises(ModelUnavailable, match="does not match RAG_GGUF_SHA256"):
+        model_file(Settings(gguf_path=fake, gguf_sha256="0" * 64))
