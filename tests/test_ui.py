@@ -89,6 +89,14 @@ def browser():
         b.close()
 
 
+def open_chat(browser_or_context, url: str):
+    """A new page with the chat loaded."""
+    page = browser_or_context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    return page
+
+
 def ask(page, question: str):
     page.fill("#question textarea", question)
     page.click("#ask")
@@ -122,9 +130,7 @@ def test_ask_stream_click_citation_and_read_highlight(app_url, browser):
 @pytest.mark.browser
 def test_article_html_never_runs(app_url, browser):
     url, _, _ = app_url
-    page = browser.new_page()
-    page.goto(url)
-    page.wait_for_selector("#question textarea")
+    page = open_chat(browser, url)
     ask(page, "How many barrels per day did the Basra oil terminal export in March?")
     page.wait_for_selector('#chat a[href^="#cite-"]', timeout=60_000)
     page.click('#chat a[href^="#cite-"]')
@@ -137,10 +143,7 @@ def test_article_html_never_runs(app_url, browser):
 @pytest.mark.browser
 def test_two_contexts_keep_separate_conversations(app_url, browser):
     url, _, _ = app_url
-    one, two = browser.new_context().new_page(), browser.new_context().new_page()
-    for page in (one, two):
-        page.goto(url)
-        page.wait_for_selector("#question textarea")
+    one, two = open_chat(browser.new_context(), url), open_chat(browser.new_context(), url)
     ask(one, "Who leads Kata'ib Sayyid al-Shuhada?")
     one.wait_for_selector('#chat a[href^="#cite-"]', timeout=60_000)
     ask(two, "Which US defense secretary announced new deployments to the Middle East?")
@@ -153,9 +156,7 @@ def test_two_contexts_keep_separate_conversations(app_url, browser):
 @pytest.mark.browser
 def test_refusal_has_its_own_style(app_url, browser):
     url, _, _ = app_url
-    page = browser.new_page()
-    page.goto(url)
-    page.wait_for_selector("#question textarea")
+    page = open_chat(browser, url)
     ask(page, "Who won the 2022 football World Cup?")
     refusal = page.wait_for_selector("#chat .refusal", timeout=60_000)
     assert "do not answer" in refusal.inner_text()
