@@ -29,7 +29,8 @@ def text_lines(original: str, start: int = 0) -> list[MappedText]:
 
 
 def extract_markdown(original: str) -> tuple[list[MappedText], DocMeta]:
-    """Lines of a Markdown file; `title`, `publisher`/`source` and `date` front matter become metadata."""
+    """Lines of a Markdown file; `title`, `publisher`/`source` and `date` front matter (else the first
+    `# heading` as title) become metadata."""
     meta, start = DocMeta(), 0
     match = _FRONT_MATTER.match(original)
     if match:
@@ -41,6 +42,8 @@ def extract_markdown(original: str) -> tuple[list[MappedText], DocMeta]:
     for line in text_lines(original, start):
         prefix = _MD_PREFIX.match(line.text)
         lines.append(line.slice(prefix.end(), len(line)) if prefix else line)
+        if prefix and prefix.group().strip() == "#" and meta.title is None:
+            meta.title = lines[-1].text.strip()  # the first level-1 heading
     return lines, meta
 
 

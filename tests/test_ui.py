@@ -162,3 +162,20 @@ def test_refusal_has_its_own_style(app_url, browser):
     assert "do not answer" in refusal.inner_text()
     assert refusal.evaluate("e => getComputedStyle(e).borderLeftWidth") == "4px"
     assert "Related reading" in page.inner_text("#sources")
+
+
+def test_corpus_add_then_remove_reindexes(app_url, tmp_path):
+    from ui import corpus
+
+    _, app, _ = app_url
+    article = tmp_path / "Mosul report!.md"
+    article.write_text("# Mosul bridge reopens\n\nThe old bridge in Mosul reopened to traffic on Thursday, the governor said.\n")
+    assert corpus.add_files(app.services, [str(article)]) == ["Mosul_report_.md"]
+    assert "Indexed" in corpus.reindex(app.services)
+    rows = {r[0]: r for r in app.services.articles()}
+    assert rows["Mosul_report_.md"][1] == "Mosul bridge reopens" and rows["Mosul_report_.md"][4] >= 1
+    answer = app.services.assistant("extractive").ask("When did the old bridge in Mosul reopen?")
+    assert "Thursday" in answer.answer
+    corpus.remove_file(app.services, "Mosul_report_.md")
+    corpus.reindex(app.services)
+    assert "Mosul_report_.md" not in {r[0] for r in app.services.articles()}

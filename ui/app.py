@@ -97,7 +97,7 @@ def chat_tab(services: Services) -> None:
             lambda: "", None, box, api_name=False)
 
 
-def corpus_tab(services: Services) -> None:
+def corpus_tab(services: Services) -> tuple:
     """Indexed articles; add by upload, remove, re-index."""
     table = gr.Dataframe(headers=["source", "title", "publisher", "date", "chunks"], label="Indexed articles",
                          interactive=False)
@@ -113,15 +113,21 @@ def corpus_tab(services: Services) -> None:
         rows = services.articles()
         return rows, gr.update(choices=[r[0] for r in rows])
 
-    def act(action, progress=gr.Progress(track_tqdm=True)):
+    def act(action):
         try:
             message = action()
         except (corpus.Refused, RagError) as exc:
             return f"**Refused:** {html.escape(str(exc))}", *refresh()
         return message, *refresh()
 
-    add.click(lambda files: act(lambda: _add(services, files)), upload, [status, table, which], api_name=False)
-    remove.click(lambda src: act(lambda: _remove(services, src)), which, [status, table, which], api_name=False)
+    def on_add(files, progress=gr.Progress(track_tqdm=True)):  # the progress bar follows the build's tqdm
+        return act(lambda: _add(services, files))
+
+    def on_remove(source, progress=gr.Progress(track_tqdm=True)):
+        return act(lambda: _remove(services, source))
+
+    add.click(on_add, upload, [status, table, which], api_name=False)
+    remove.click(on_remove, which, [status, table, which], api_name=False)
     return refresh, table, which
 
 
