@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-INDEX_FORMAT_VERSION = 1  # bump when cleaning or chunking logic changes what is stored
+INDEX_FORMAT_VERSION = 2  # bump when cleaning or chunking logic changes what is stored
 
 
 class Settings(BaseSettings):
