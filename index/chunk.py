@@ -31,8 +31,11 @@ def embed_text(chunk: Chunk, settings: Settings) -> str:
 
 
 def chunk_id(doc: Document, start: int, end: int, text: str, fingerprint: str) -> str:
-    """Stable id from source, file content, span, text and the index settings."""
-    key = "\x00".join([doc.source, doc.sha256, str(start), str(end), text, fingerprint])
+    """Stable id from source, file content, span, text, metadata and the index settings: whatever
+    changes what is stored or embedded changes the id, so a re-index replaces it."""
+    m = doc.meta
+    key = "\x00".join([doc.source, doc.sha256, str(start), str(end), text, fingerprint,
+                        *(x or "" for x in (m.title, m.publisher, m.date, m.dateline))])
     return hashlib.sha1(key.encode()).hexdigest()[:20]
 
 
