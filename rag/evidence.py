@@ -32,7 +32,6 @@ class SourceSentence:
     start: int
     end: int
     passage: Passage
-    rank: int  # the passage's retrieval rank, 0 = best
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -64,7 +63,7 @@ def _block_of(doc: Document, start: int, end: int) -> tuple[MappedText, int, int
     return None
 
 
-def passage_sentences(passage: Passage, path: str, rank: int) -> list[SourceSentence]:
+def passage_sentences(passage: Passage, path: str) -> list[SourceSentence]:
     """The sentences of one passage with exact original spans ([] if the file changed since indexing)."""
     doc = load_document(path)
     located = _block_of(doc, passage.start, passage.end) if doc else None
@@ -76,15 +75,15 @@ def passage_sentences(passage: Passage, path: str, rank: int) -> list[SourceSent
     for s, e in sentence_spans(block.text[a:b]):
         start, end = block.span(a + s, a + e)
         out.append(SourceSentence(passage.source, block.text[a + s:a + e], doc.original[start:end], start, end,
-                                  passage, rank))
+                                  passage))
     return out
 
 
 def candidate_sentences(passages: list[Passage]) -> list[SourceSentence]:
     """Sentences of all passages, deduplicated by span (overlapping chunks share sentences)."""
     seen, out = set(), []
-    for rank, p in enumerate(passages):
-        for sentence in passage_sentences(p, p.file, rank):
+    for p in passages:
+        for sentence in passage_sentences(p, p.file):
             if sentence.key not in seen:
                 seen.add(sentence.key)
                 out.append(sentence)
