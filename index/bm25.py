@@ -80,6 +80,11 @@ class BM25Index:
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
 
+    @staticmethod
+    def exists(folder: Path) -> bool:
+        """True when a saved index is at `folder` (a cheap check; `load` reads it)."""
+        return (folder / "records.json").is_file()
+
     @classmethod
     def load(cls, folder: Path) -> "BM25Index | None":
         """The cached index, or None when it is missing or unreadable."""

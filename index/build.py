@@ -84,7 +84,7 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     _add(store, new, embedder, settings, progress)
     stale = sorted(existing - wanted.keys())
     store.delete(stale)
-    if new or stale or store.stamp() != fingerprint(list(wanted)) or BM25Index.load(bm25_dir(settings)) is None:
+    if new or stale or store.stamp() != fingerprint(list(wanted)) or not BM25Index.exists(bm25_dir(settings)):
         _write_bm25(store, chunks, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", len(docs), len(chunks), len(new), len(stale))
     return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale))

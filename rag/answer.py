@@ -21,7 +21,7 @@ from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
 from rag.extractive import Ranked, compose, rank_sentences
 from rag.generate import Generator, LocalGenerator, make_generator
-from rag.refuse import Evidence, Idf, answerability, required_type
+from rag.refuse import Evidence, Idf, required_type
 from rag.retrieve import Retriever, check_question
 from rag.schema import Answer, AnswerSentence, Citation, Passage
 from rag.verify import judge
@@ -124,8 +124,9 @@ class Assistant:
         passages = self.retriever.search(standalone, k=k)
         candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
         vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
-        ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, required_type(question))
-        evidence = answerability(question, [r.sentence for r in ranked[:1]], ranked[0].score if ranked else 0.0)
+        kind = required_type(question)
+        ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, kind)
+        evidence = Evidence(ranked[0].score, kind, ranked[0].fits) if ranked else Evidence(0.0, kind, False)
         return Gathered(standalone, passages, candidates, vectors[1:], ranked, evidence)
 
     def _generate(self, question: str, passages: list[Passage], ranked) -> Iterator[str]:

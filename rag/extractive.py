@@ -23,6 +23,7 @@ class Ranked:
 
     sentence: SourceSentence
     score: float
+    fits: bool  # of the kind the question asks for (a number, a day...)
 
 
 def rank_sentences(question: str, q_vector: list[float], candidates: list[SourceSentence],
@@ -38,7 +39,8 @@ def rank_sentences(question: str, q_vector: list[float], candidates: list[Source
         before = candidates[i - 1].text if i and candidates[i - 1].passage.id == cand.passage.id else ""
         context = f"{cand.passage.title}\n{before}\n{cand.text}"
         score = 0.5 * max(dot(q_vector, vec), 0.0) + 0.5 * coverage(stems, context, idf)
-        ranked.append(Ranked(cand, score if satisfies(kind, cand.text, set(stems)) else score * 0.6))
+        fits = satisfies(kind, cand.text, set(stems))
+        ranked.append(Ranked(cand, score if fits else score * 0.6, fits))
     return sorted(ranked, key=lambda r: -r.score)
 
 

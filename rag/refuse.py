@@ -63,7 +63,13 @@ def satisfies(kind: str | None, text: str, question_stems: set[str] | None = Non
 
 @dataclass
 class Evidence:
-    """How well the best retrieved sentence answers the question, and whether it is of the asked kind."""
+    """The best answer sentence's score (see `rag.extractive.rank_sentences`) and whether it is of
+    the kind the question asks for.
+
+    Measured on eval/qa.jsonl, coverage and similarity separate answerable from unanswerable
+    questions only weakly (AUC about 0.67), because the unanswerable ones are on-topic; the
+    threshold is set for at most 5% false refusals.
+    """
 
     score: float
     kind: str | None
@@ -72,16 +78,3 @@ class Evidence:
     def answers(self, threshold: float) -> bool:
         """True when the evidence is strong enough and of the asked kind."""
         return self.score >= threshold and (self.kind is None or self.type_found)
-
-
-def answerability(question: str, best_sentences: list, best_score: float) -> Evidence:
-    """The top answer-sentence score (see `rag.extractive.rank_sentences`) and the type check.
-
-    Measured on eval/qa.jsonl, coverage and similarity separate answerable from unanswerable
-    questions only weakly (AUC about 0.67), because the unanswerable ones are on-topic; the
-    threshold is set for at most 5% false refusals.
-    """
-    kind = required_type(question)
-    stems = set(content_stems(question))
-    type_found = any(satisfies(kind, s.text, stems) for s in best_sentences)
-    return Evidence(best_score, kind, type_found)

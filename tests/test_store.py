@@ -16,7 +16,7 @@ from index.settings import Settings
 from index.store import Store
 from rag.retrieve import Retriever
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, free_port
 from test_retrieve import QUESTIONS
 
 
@@ -46,11 +46,6 @@ def test_incremental_rebuild_touches_only_changed_files(tmp_path, embedder):
     assert len(store.ids()) == report.chunks
     assert Retriever(settings, embedder=embedder).search("A new closing paragraph was added", k=1)[0].source.startswith("001")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

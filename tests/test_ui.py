@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import socket
 import time
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from index.build import build_index
 from index.settings import Settings
 
-from conftest import OUT, SEEDS
+from conftest import OUT, SEEDS, free_port
 
 ATTACK = """Attack test article about the Basra oil terminal
 
@@ -19,11 +18,6 @@ ATTACK = """Attack test article about the Basra oil terminal
 The Basra oil terminal exported 3.4 million barrels per day in March, officials said.
 """
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
