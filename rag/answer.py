@@ -15,13 +15,14 @@ from typing import Iterator
 
 from index.sentences import sentence_spans
 from index.settings import Settings
-from rag import prompts
+from rag import nlp, prompts
 from rag.align import choose_citations, is_instruction_like, rank_support
 from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
 from rag.extractive import Ranked, compose, rank_sentences
 from rag.generate import Generator, LocalGenerator, make_generator
-from rag.refuse import Evidence, Idf, required_type
+from rag.answer_type import AnswerType, expected
+from rag.refuse import Evidence, Idf
 from rag.retrieve import Retriever, check_question
 from rag.schema import Answer, AnswerSentence, Citation, Passage
 from rag.verify import judge
@@ -71,6 +72,7 @@ class Gathered:
     candidates: list[SourceSentence]
     vectors: list[list[float]]  # one per candidate
     ranked: list[Ranked]
+    expected: AnswerType
     evidence: Evidence
 
 
@@ -85,6 +87,7 @@ class Assistant:
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
         self.judge = self.generator if settings.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
         self.idf = Idf(self.retriever.bm25.texts)
+        nlp.warm()  # the answer-type checks' tagger, loaded here rather than in the first question's timing
 
     def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None,
             k: int | None = None) -> Answer:
@@ -105,7 +108,7 @@ class Assistant:
             yield self._refusal(base, _why(found.evidence), conversation, timer, started)
             return
         with timer("generate"):
-            text = yield from self._generate(found.standalone, found.passages, found.ranked)
+            text = yield from self._generate(found)
         if prompts.NOT_IN_CORPUS in text or not text.strip():
             yield self._refusal(base, "the model found no answer in the passages", conversation, timer, started)
             return
@@ -124,20 +127,20 @@ class Assistant:
         passages = self.retriever.search(standalone, k=k)
         candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
         vectors = self.retriever.embedder.embed([standalone] + [c.text for c in candidates])
-        kind = required_type(question)
-        ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, kind)
-        evidence = Evidence(ranked[0].score, kind, ranked[0].fits) if ranked else Evidence(0.0, kind, False)
-        return Gathered(standalone, passages, candidates, vectors[1:], ranked, evidence)
+        wanted = expected(question)
+        ranked = rank_sentences(question, vectors[0], candidates, vectors[1:], self.idf, wanted)
+        evidence = Evidence(ranked[0].score if ranked else 0.0, wanted.kind, bool(ranked) and ranked[0].fits)
+        return Gathered(standalone, passages, candidates, vectors[1:], ranked, wanted, evidence)
 
-    def _generate(self, question: str, passages: list[Passage], ranked) -> Iterator[str]:
+    def _generate(self, found: Gathered) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
         if self.generator is None:
-            text = " ".join(s.text for s in compose(ranked))
+            text = " ".join(s.text for s in compose(found.ranked, found.expected))
             yield text
             return text
         messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
-                    {"role": "user", "content": prompts.ANSWER_USER.format(passages=passages_block(passages),
-                                                                           question=question)}]
+                    {"role": "user", "content": prompts.ANSWER_USER.format(passages=passages_block(found.passages),
+                                                                           question=found.standalone)}]
         pieces = []
         for piece in self.generator.stream(messages, self.settings.max_answer_tokens):
             pieces.append(piece)

@@ -1,34 +1,49 @@
 """The `extractive` mode: an answer composed of the best supporting source sentences, no model.
 
 Instant, deterministic, and the fallback when no model is available. Sentences are ranked by
-similarity to the question and coverage of its rare words; a sentence of the expected kind (a
-number for "how many", a day or date for "when") is preferred.
+similarity to the question and coverage of its rare words; a sentence that supplies an answer of
+the expected type (`rag.answer_type`: a person for "who", a number for "how many") is preferred.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rag.align import dot
+from rag.answer_type import AnswerType, new_answers
 from rag.evidence import SourceSentence
-from rag.refuse import Idf, coverage, satisfies
+from rag.refuse import Idf, coverage
 from rag.text import content_stems
 
 SECOND_SOURCE_RATIO = 0.9  # a sentence from another article joins the answer if it scores this close
+TYPE_CHECKED = 12  # only the best candidates are type-checked (named-entity tagging costs ~7 ms a sentence)
+OFF_TYPE_PENALTY = 0.6  # score factor for a sentence that offers no answer of the expected type
+MAX_SENTENCES = 3
 
 
 @dataclass
 class Ranked:
-    """A candidate sentence and its score as an answer to the question."""
+    """A candidate sentence, its score as an answer to the question, and the answers of the
+    expected type it offers (empty: none, so it cannot answer)."""
 
     sentence: SourceSentence
     score: float
-    fits: bool  # of the kind the question asks for (a number, a day...)
+    answers: set[str] = field(default_factory=set)
+
+    @property
+    def fits(self) -> bool:
+        return bool(self.answers)
+
+
+def base_score(question_stems: list[str], q_vector: list[float], context: str, vector: list[float],
+               idf: Idf) -> float:
+    """Half cosine similarity to the question, half IDF-weighted coverage of its words."""
+    return 0.5 * max(dot(q_vector, vector), 0.0) + 0.5 * coverage(question_stems, context, idf)
 
 
 def rank_sentences(question: str, q_vector: list[float], candidates: list[SourceSentence],
-                   vectors: list[list[float]], idf: Idf, kind: str | None) -> list[Ranked]:
-    """Candidates ordered by answer score: half similarity, half question coverage, type match first.
+                   vectors: list[list[float]], idf: Idf, expected: AnswerType) -> list[Ranked]:
+    """Candidates ordered by answer score; those offering no answer of the expected type drop back.
 
     Coverage counts the sentence's title and the sentence before it, so "said the group's
     secretary-general, ..." still covers a question that names the group one sentence earlier.
@@ -38,20 +53,29 @@ def rank_sentences(question: str, q_vector: list[float], candidates: list[Source
     for i, (cand, vec) in enumerate(zip(candidates, vectors)):
         before = candidates[i - 1].text if i and candidates[i - 1].passage.id == cand.passage.id else ""
         context = f"{cand.passage.title}\n{before}\n{cand.text}"
-        score = 0.5 * max(dot(q_vector, vec), 0.0) + 0.5 * coverage(stems, context, idf)
-        fits = satisfies(kind, cand.text, set(stems))
-        ranked.append(Ranked(cand, score if fits else score * 0.6, fits))
+        ranked.append(Ranked(cand, base_score(stems, q_vector, context, vec, idf)))
+    ranked.sort(key=lambda r: -r.score)
+    for i, r in enumerate(ranked):
+        if expected.kind is None or i < TYPE_CHECKED:
+            r.answers = new_answers(expected.kind, r.sentence.text, question)
+        r.score *= 1.0 if r.fits else OFF_TYPE_PENALTY
     return sorted(ranked, key=lambda r: -r.score)
 
 
-def compose(ranked: list[Ranked]) -> list[SourceSentence]:
-    """The best sentence, plus the best from another article when it scores nearly as well."""
+def compose(ranked: list[Ranked], expected: AnswerType) -> list[SourceSentence]:
+    """The best sentence; then, while fewer answers than asked for ("name the two..."), the next
+    fitting sentences that add one; else the best from another article when it scores nearly as well."""
     if not ranked:
         return []
-    best = ranked[0]
-    chosen = [best.sentence]
+    best, chosen = ranked[0], [ranked[0]]
+    found = set(best.answers)
     for other in ranked[1:]:
-        if other.sentence.source != best.sentence.source and other.score >= SECOND_SOURCE_RATIO * best.score:
-            chosen.append(other.sentence)
+        if len(chosen) >= MAX_SENTENCES or len(found) >= expected.count:
             break
-    return chosen
+        if other.answers - found:
+            chosen.append(other)
+            found |= other.answers
+    if len(chosen) == 1:
+        chosen += [o for o in ranked[1:] if o.sentence.source != best.sentence.source
+                   and o.score >= SECOND_SOURCE_RATIO * best.score][:1]
+    return [r.sentence for r in chosen]

@@ -1,0 +1,120 @@
+"""What kind of answer a question asks for, and whether a sentence supplies one.
+
+Classic factoid QA checks a candidate against the question's expected answer type (TREC-era
+systems; Watson's "lexical answer type"): "who" wants a person, "which militia" a group, "where"
+a place, "how many" a number, "when" a time. The candidate must also bring something the question
+does not already say: a sentence that merely restates the question's premise ("a senior official
+told the paper...") names no new person and so cannot answer "what is the official's name?".
+This is what separates on-topic unanswerable questions from answerable ones, where word overlap
+and embedding similarity cannot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text import content_stems, quantity_near, words
+
+_QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
+_TIME_Q = re.compile(r"^\W*when\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b|\bon what day\b",
+                     re.I)
+_WHO_Q = re.compile(r"^\W*(who|whom|whose)\b", re.I)
+_NAME_OF = re.compile(r"\b(?:what(?:'s| is| was| are| were) )?the names? of\b", re.I)
+_WHERE_Q = re.compile(r"^\W*where\b|\bin which (country|city|town|governorate|province|region)\b", re.I)
+_DATE_Q = re.compile(r"\b(what|which) date\b", re.I)
+_COUNT_Q = re.compile(r"\b(?:name|which|what|who are|list)\s+(?:the\s+)?(two|three|four)\b", re.I)
+_COUNT = {"two": 2, "three": 3, "four": 4}
+_NOUN_PHRASE_TAGS = {"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH", "CD", "DT", "VBN"}
+_MONTH_OR_YEAR = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(19|20)\d\d\b", re.I)
+
+_TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
+                        "june july august september october november december yesterday today week month year ago "
+                        "earlier later morning evening night".split())
+ROLES = frozenset("minister leader official president secretary spokesman spokesperson commander adviser advisor "
+                  "premier chief envoy ambassador head cleric general chairman speaker mp lawmaker".split())
+_HEAD_NOUN_WORDS = {
+    "person": ROLES | {"person", "man", "woman", "politician", "figure"},
+    "group": frozenset("group groups militia militias faction factions organisation organization party movement "
+                       "newspaper paper outlet agency coalition network publication broadcaster channel ministry "
+                       "body alliance".split()),
+    "place": frozenset("country countries city town governorate province region airbase base capital area village "
+                       "district".split()),
+}
+_HEAD_NOUNS = {kind: frozenset(content_stems(" ".join(nouns))) for kind, nouns in _HEAD_NOUN_WORDS.items()}
+LABELS = {"person": {"PERSON"}, "group": {"ORG", "NORP"}, "place": {"GPE", "LOC", "FAC"}}
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """The expected answer: its kind (None when any sentence may answer) and how many are wanted."""
+
+    kind: str | None
+    count: int = 1
+
+
+def expected(question: str) -> AnswerType:
+    """The answer type a question asks for, from its wh-word or the noun after which/what."""
+    counted = _COUNT_Q.search(question)
+    count = _COUNT[counted.group(1).lower()] if counted else 1
+    if _QUANTITY_Q.search(question):
+        return AnswerType("quantity")
+    if _DATE_Q.search(question):
+        return AnswerType("date")
+    if _TIME_Q.search(question):
+        return AnswerType("time")
+    if _WHO_Q.search(question):
+        return AnswerType("person", count)
+    if _WHERE_Q.search(question):
+        return AnswerType("place", count)
+    return AnswerType(_head_kind(question), count)
+
+
+def _head_kind(question: str) -> str | None:
+    """'Which Israeli foreign minister wrote...' -> person: the kind of the head noun (the last
+    noun) of the phrase after which/what/name, by part-of-speech tags."""
+    from rag.nlp import tagged
+
+    tokens = tagged(_NAME_OF.sub("which", question))
+    starts = [i for i, (w, _) in enumerate(tokens) if w.lower() in ("which", "what", "name")]
+    if not starts:
+        return None
+    phrase = []
+    for word, tag in tokens[starts[0] + 1:]:
+        if tag not in _NOUN_PHRASE_TAGS:
+            break
+        phrase.append((word, tag))
+    nouns = [w for w, t in phrase if t.startswith("NN")]
+    head = content_stems(nouns[-1]) if nouns else []
+    return next((kind for kind, stems in _HEAD_NOUNS.items() if head and head[-1] in stems), None)
+
+
+def new_answers(kind: str | None, text: str, question: str) -> set[str]:
+    """What `text` offers as an answer of that kind that the question does not already name.
+
+    For a person, a name or a role ("the prime minister"); for a group or place, a named entity;
+    for a quantity, a number counting a word of the question; for a time, a day or date; for a
+    date, a month or year. An
+    empty set means the sentence cannot answer; for kind None any sentence may ({""}).
+    """
+    if kind is None:
+        return {""}
+    stems = set(content_stems(question))
+    if kind == "quantity":
+        return {"#"} if quantity_near(text, stems) else set()
+    if kind == "time":
+        return {"@"} if _states_time(text) else set()
+    if kind == "date":
+        return {"@"} if _MONTH_OR_YEAR.search(text) else set()
+    from rag.nlp import entities
+
+    found = {e.text for e in entities(text) if e.label in LABELS[kind] and not e.attributive
+             and not set(content_stems(e.text)) <= stems}
+    if kind == "person":
+        found |= {w for w in words(text) if w in ROLES and w not in set(words(question))}
+    return found
+
+
+def _states_time(text: str) -> bool:
+    bare = {w[:-2] if w.endswith("'s") else w for w in words(text)}
+    return bool(_TIME_WORDS & bare) or bool(re.search(r"\b(19|20)\d\d\b", text))
