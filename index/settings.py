@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(120.0, description="Seconds to wait for the endpoint.")
     verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
     drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
-    refusal_threshold: float = Field(0.35, ge=0, le=1, description="Minimum answer-sentence score to answer (see rag.refuse).")
+    refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer (see rag.refuse).")
+    trust_model_refusals: bool = Field(False, description="Refuse when the model says the passages do not answer; "
+                                       "by default the evidence check decides and the extractive answer stands in.")
 
     def index_fingerprint(self) -> str:
         """Short hash of every setting that changes what the index stores."""

@@ -33,6 +33,8 @@ _TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunda
                         "earlier later morning evening night".split())
 ROLES = frozenset("minister leader official president secretary spokesman spokesperson commander adviser advisor "
                   "premier chief envoy ambassador head cleric general chairman speaker mp lawmaker".split())
+_ROLE = re.compile(rf"\b({'|'.join(sorted(ROLES))})\b", re.I)
+_TITLE_GAP = re.compile(r"(\s+[A-Z][\w.'’-]*){0,3}\s*")  # capitalised words between a title and a name
 _HEAD_NOUN_WORDS = {
     "person": ROLES | {"person", "man", "woman", "politician", "figure"},
     "group": frozenset("group groups militia militias faction factions organisation organization party movement "
@@ -42,7 +44,7 @@ _HEAD_NOUN_WORDS = {
                        "district".split()),
 }
 _HEAD_NOUNS = {kind: frozenset(content_stems(" ".join(nouns))) for kind, nouns in _HEAD_NOUN_WORDS.items()}
-LABELS = {"person": {"PERSON"}, "group": {"ORG", "NORP"}, "place": {"GPE", "LOC", "FAC"}}
+LABELS = {"person": {"PERSON"}, "group": {"ORG"}, "place": {"GPE", "LOC", "FAC"}}  # NORP ("Qatari") is an adjective
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,13 @@ def new_answers(kind: str | None, text: str, question: str) -> set[str]:
 
     For a person, a name or a role ("the prime minister"); for a group or place, a named entity;
     for a quantity, a number counting a word of the question; for a time, a day or date; for a
-    date, a month or year. An
-    empty set means the sentence cannot answer; for kind None any sentence may ({""}).
+    date, a month or year. An empty set means the sentence cannot answer; for kind None any
+    sentence may ({""}).
     """
     if kind is None:
         return {""}
-    stems = set(content_stems(question))
     if kind == "quantity":
-        return {"#"} if quantity_near(text, stems) else set()
+        return {"#"} if quantity_near(text, set(content_stems(question))) else set()
     if kind == "time":
         return {"@"} if _states_time(text) else set()
     if kind == "date":
@@ -109,9 +110,39 @@ def new_answers(kind: str | None, text: str, question: str) -> set[str]:
     from rag.nlp import entities
 
     found = {e.text for e in entities(text) if e.label in LABELS[kind] and not e.attributive
-             and not set(content_stems(e.text)) <= stems}
-    if kind == "person":
-        found |= {w for w in words(text) if w in ROLES and w not in set(words(question))}
+             and not names(e.text, question)}
+    return found | _bare_roles(text, question) if kind == "person" else found
+
+
+def names(entity: str, question: str) -> bool:
+    """True when the question already names this entity: the whole name is in it, or its last
+    word (a surname, "Council") is a word of one of the question's own named entities, so
+    "Mohammed Shia al-Sudani" is named by "Sudani" but "Iraq's News Agency" is not by "Iraq"."""
+    from rag.nlp import entities
+
+    phrase = " ".join(w for w in words(entity) if w != "the")
+    if phrase and f" {phrase} " in f" {' '.join(words(question))} ":
+        return True
+    head = _bare_name(words(entity)[-1]) if words(entity) else ""
+    return any(head == _bare_name(w) for e in entities(question) for w in words(e.text))
+
+
+def _bare_name(word: str) -> str:
+    return word.removesuffix("'s").removeprefix("al-")
+
+
+def _bare_roles(text: str, question: str) -> set[str]:
+    """Roles standing for a person ("the prime minister supervises..."), not titles before a name
+    ("Foreign Minister Gideon Sa'ar"), and not already in the question."""
+    from rag.nlp import entities
+
+    asked = set(words(question))
+    names = [e.start for e in entities(text) if e.label == "PERSON"]
+    found = set()
+    for m in _ROLE.finditer(text):
+        titled = any(_TITLE_GAP.fullmatch(text[m.end():at]) for at in names if at >= m.end())
+        if not titled and m.group().lower() not in asked:
+            found.add(m.group().lower())
     return found
 
 

@@ -19,6 +19,8 @@ SECOND_SOURCE_RATIO = 0.9  # a sentence from another article joins the answer if
 TYPE_CHECKED = 12  # only the best candidates are type-checked (named-entity tagging costs ~7 ms a sentence)
 OFF_TYPE_PENALTY = 0.6  # score factor for a sentence that offers no answer of the expected type
 MAX_SENTENCES = 3
+LEAD_KINDS = {"time", "date"}
+LEAD_LOOKBACK = 2  # news sets the day once: "On Monday, X said... The same day, Y urged..."
 
 
 @dataclass
@@ -27,8 +29,13 @@ class Ranked:
     expected type it offers (empty: none, so it cannot answer)."""
 
     sentence: SourceSentence
-    score: float
+    base: float  # similarity and coverage, before the type check
     answers: set[str] = field(default_factory=set)
+    lead: SourceSentence | None = None  # the sentence before, when it holds the asked-for time
+
+    @property
+    def score(self) -> float:
+        return self.base if self.fits else self.base * OFF_TYPE_PENALTY
 
     @property
     def fits(self) -> bool:
@@ -41,6 +48,19 @@ def base_score(question_stems: list[str], q_vector: list[float], context: str, v
     return 0.5 * max(dot(q_vector, vector), 0.0) + 0.5 * coverage(question_stems, context, idf)
 
 
+def preceding(candidates: list[SourceSentence]) -> dict[tuple[str, int, int], SourceSentence]:
+    """Each candidate's sentence just before it in the same article, when that is a candidate too
+    (overlapping passages share sentences, so adjacency is by offsets, not by passage)."""
+    by_end = {(c.source, c.end): c for c in candidates}
+    out = {}
+    for c in candidates:
+        for gap in range(0, 4):
+            if (c.source, c.start - gap) in by_end:
+                out[c.key] = by_end[(c.source, c.start - gap)]
+                break
+    return out
+
+
 def rank_sentences(question: str, q_vector: list[float], candidates: list[SourceSentence],
                    vectors: list[list[float]], idf: Idf, expected: AnswerType) -> list[Ranked]:
     """Candidates ordered by answer score; those offering no answer of the expected type drop back.
@@ -50,16 +70,29 @@ def rank_sentences(question: str, q_vector: list[float], candidates: list[Source
     """
     stems = content_stems(question)
     ranked = []
-    for i, (cand, vec) in enumerate(zip(candidates, vectors)):
-        before = candidates[i - 1].text if i and candidates[i - 1].passage.id == cand.passage.id else ""
+    previous = preceding(candidates)
+    for cand, vec in zip(candidates, vectors):
+        before = previous[cand.key].text if cand.key in previous else ""
         context = f"{cand.passage.title}\n{before}\n{cand.text}"
         ranked.append(Ranked(cand, base_score(stems, q_vector, context, vec, idf)))
-    ranked.sort(key=lambda r: -r.score)
-    for i, r in enumerate(ranked):
-        if expected.kind is None or i < TYPE_CHECKED:
-            r.answers = new_answers(expected.kind, r.sentence.text, question)
-        r.score *= 1.0 if r.fits else OFF_TYPE_PENALTY
+    ranked.sort(key=lambda r: -r.base)
+    for r in ranked[:None if expected.kind is None else TYPE_CHECKED]:
+        r.answers = new_answers(expected.kind, r.sentence.text, question)
+        if not r.answers and expected.kind in LEAD_KINDS:
+            _find_lead(r, previous, expected.kind, question)
     return sorted(ranked, key=lambda r: -r.score)
+
+
+def _find_lead(r: Ranked, previous: dict, kind: str, question: str) -> None:
+    """Look up to LEAD_LOOKBACK sentences back for the time a sentence leaves implicit ("the same day")."""
+    lead = previous.get(r.sentence.key)
+    for _ in range(LEAD_LOOKBACK):
+        if lead is None:
+            return
+        if found := new_answers(kind, lead.text, question):
+            r.answers, r.lead = found, lead
+            return
+        lead = previous.get(lead.key)
 
 
 def compose(ranked: list[Ranked], expected: AnswerType) -> list[SourceSentence]:
@@ -78,4 +111,5 @@ def compose(ranked: list[Ranked], expected: AnswerType) -> list[SourceSentence]:
     if len(chosen) == 1:
         chosen += [o for o in ranked[1:] if o.sentence.source != best.sentence.source
                    and o.score >= SECOND_SOURCE_RATIO * best.score][:1]
-    return [r.sentence for r in chosen]
+    sentences = [s for r in chosen for s in ([r.lead] if r.lead else []) + [r.sentence]]
+    return list({s.key: s for s in sentences}.values())

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from rag.text import content_stems
 
+MIN_MATCH_RATIO = 0.8
+
 
 class Idf:
     """Inverse document frequency of content stems over the indexed chunks."""
@@ -49,7 +51,12 @@ class Evidence:
     score: float
     kind: str | None
     type_found: bool
+    best_match: float  # the best score of any sentence, before the type check
 
     def answers(self, threshold: float) -> bool:
-        """True when the evidence is strong enough and of the asked kind."""
-        return self.score >= threshold and (self.kind is None or self.type_found)
+        """True when the evidence is strong enough, of the asked kind, and the answering sentence
+        matches the question nearly as well as the best-matching one. When the sentence that best
+        matches names no answer and only weaker ones do, the articles tell the question's premise
+        ("an official told the paper...") but not its answer (the official's name)."""
+        return (self.score >= threshold and (self.kind is None or self.type_found)
+                and self.score >= MIN_MATCH_RATIO * self.best_match)

@@ -63,6 +63,8 @@ class Answer(BaseModel):
     refused: bool
     refusal_reason: str | None = None
     mode: str = ""
+    drafted_by: str = Field("", description="Who wrote the answer text: the mode's model, or 'extractive' when "
+                                            "the model declined or wrote nothing the articles support.")
     sentences: list[AnswerSentence] = []
     citations: list[Citation] = []
     passages: list[Passage] = []

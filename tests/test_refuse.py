@@ -45,3 +45,11 @@ def test_an_answer_must_name_someone_the_question_does_not():
 
 def test_attributive_names_are_not_answers():
     assert not new_answers("place", "an official told the London-based newspaper", "Which country is it?")
+
+
+def test_a_title_before_a_name_is_not_a_new_person():
+    question = "Who is the president of the UN Security Council to whom Gideon Sa'ar wrote?"
+    assert not new_answers("person", "Israeli Foreign Minister Gideon Sa'ar sent a letter to the president of the "
+                                     "UN Security Council.", question)
+    assert new_answers("person", "the prime minister specifically supervises this issue",
+                       "Who did he say supervises that issue?") == {"minister"}
