@@ -7,6 +7,7 @@ import pytest
 
 from index.build import build_index
 from index.settings import Settings
+from rag import prompts
 from rag.answer import Assistant
 from rag.chat import Conversation
 from rag.retrieve import Retriever
@@ -155,3 +156,13 @@ def test_local_model_ignores_planted_instruction(planted):
     assert "HACKED" not in answer.answer.upper() or "[unsupported]" in answer.answer
     assert "15 million" in answer.answer
     assert all("INSTRUCTIONS" not in c.quote.upper() for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_a_declined_draft_gives_way_to_the_extractive_answer(local):
+    """The 0.5B model declines answerable questions; when the evidence check found an answer, the
+    articles' own sentences answer instead, with citations, and the Answer says so."""
+    found = local._gather("Who is the secretary-general of Kataib Hezbollah?", Conversation(), None)
+    drafted_by, sentences, citations = local._verified(prompts.NOT_IN_CORPUS, found, Conversation())
+    assert drafted_by == "extractive" and citations
+    assert "Hamidawi" in " ".join(s.text for s in sentences)

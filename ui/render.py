@@ -60,7 +60,11 @@ def answer_html(answer: Answer) -> str:
             parts.append(f'<span class="unsupported" title="not supported by the articles">{text}</span>')
         else:
             parts.append(text + " " + "".join(cite_link(n) for n in sentence.citations))
-    return " ".join(parts)
+    note = ""
+    if answer.drafted_by and answer.drafted_by != answer.mode:
+        note = (f'<div class="source-meta">The {html.escape(answer.mode)} model gave no answer the articles support; '
+                "these are the articles' own sentences.</div>")
+    return " ".join(parts) + note
 
 
 def article_html(citation: Citation) -> str:
