@@ -17,12 +17,12 @@ from index.sentences import sentence_spans
 from index.settings import Settings
 from rag import nlp, prompts
 from rag.align import choose_citations, is_instruction_like, rank_support
+from rag.answer_type import AnswerType, expected
 from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
 from rag.extractive import Ranked, compose, rank_sentences
 from rag.generate import Generator, LocalGenerator, make_generator
-from rag.answer_type import AnswerType, expected
-from rag.refuse import MIN_MATCH_RATIO, Evidence, Idf
+from rag.refuse import Evidence, Idf
 from rag.retrieve import Retriever, check_question
 from rag.schema import Answer, AnswerSentence, Citation, Passage
 from rag.verify import judge
@@ -109,12 +109,12 @@ class Assistant:
             return
         with timer("generate"):
             text = yield from self._generate(found)
-        if self.settings.trust_model_refusals and (prompts.NOT_IN_CORPUS in text or not text.strip()):
+        if self.settings.trust_model_refusals and _declined(text):
             yield self._refusal(base, "the model found no answer in the passages", conversation, timer, started)
             return
         with timer("verify"):
             drafted_by, sentences, citations = self._verified(text, found, conversation)
-        if not any(s.verdict != "unsupported" for s in sentences):
+        if not _any_supported(sentences):
             yield self._refusal(base, "no sentence of the draft answer is supported by the articles", conversation,
                                 timer, started)
             return
@@ -125,9 +125,9 @@ class Assistant:
         """(drafted_by, sentences, citations) of the model's draft; when the model declined or wrote
         nothing the articles support, of the extractive answer instead, since the evidence check has
         already found an answer (small models decline answerable questions: 13 of 72 for the 0.5B)."""
-        usable = prompts.NOT_IN_CORPUS not in text and text.strip()
-        sentences, citations = self.cite(text, found.candidates, found.vectors, conversation) if usable else ([], [])
-        if self.generator is None or any(s.verdict != "unsupported" for s in sentences):
+        sentences, citations = ([], []) if _declined(text) else self.cite(text, found.candidates, found.vectors,
+                                                                             conversation)
+        if self.generator is None or _any_supported(sentences):
             return self.mode, sentences, citations
         log.info("the %s draft declined or was unsupported; answering from the source sentences", self.mode)
         text = extractive_text(found)
@@ -194,10 +194,19 @@ def extractive_text(found: Gathered) -> str:
     return " ".join(s.text for s in compose(found.ranked, found.expected))
 
 
+def _declined(text: str) -> bool:
+    """The model wrote nothing, or said the passages do not answer."""
+    return prompts.NOT_IN_CORPUS in text or not text.strip()
+
+
+def _any_supported(sentences: list[AnswerSentence]) -> bool:
+    return any(s.verdict != "unsupported" for s in sentences)
+
+
 def _why(evidence: Evidence) -> str:
     if evidence.kind and not evidence.type_found:
         return f"no retrieved sentence states a {evidence.kind}"
-    if evidence.kind and evidence.score < MIN_MATCH_RATIO * evidence.best_match:
+    if evidence.kind and evidence.premise_only:
         return f"the sentences about the question name no {evidence.kind}"
     return f"no retrieved sentence answers the question well enough (evidence score {evidence.score:.2f})"
 

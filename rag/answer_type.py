@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.text import content_stems, quantity_near, words
+from rag.text import bare_words, content_stems, quantity_near, words
 
 _QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
 _TIME_Q = re.compile(r"^\W*when\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b|\bon what day\b",
@@ -26,7 +26,8 @@ _DATE_Q = re.compile(r"\b(what|which) date\b", re.I)
 _COUNT_Q = re.compile(r"\b(?:name|which|what|who are|list)\s+(?:the\s+)?(two|three|four)\b", re.I)
 _COUNT = {"two": 2, "three": 3, "four": 4}
 _NOUN_PHRASE_TAGS = {"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH", "CD", "DT", "VBN"}
-_MONTH_OR_YEAR = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(19|20)\d\d\b", re.I)
+_YEAR = r"\b(19|20)\d\d\b"
+_MONTH_OR_YEAR = re.compile(rf"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|{_YEAR}", re.I)
 
 _TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
                         "june july august september october november december yesterday today week month year ago "
@@ -120,10 +121,11 @@ def names(entity: str, question: str) -> bool:
     "Mohammed Shia al-Sudani" is named by "Sudani" but "Iraq's News Agency" is not by "Iraq"."""
     from rag.nlp import entities
 
-    phrase = " ".join(w for w in words(entity) if w != "the")
+    entity_words = words(entity)
+    phrase = " ".join(w for w in entity_words if w != "the")
     if phrase and f" {phrase} " in f" {' '.join(words(question))} ":
         return True
-    head = _bare_name(words(entity)[-1]) if words(entity) else ""
+    head = _bare_name(entity_words[-1]) if entity_words else ""
     return any(head == _bare_name(w) for e in entities(question) for w in words(e.text))
 
 
@@ -137,15 +139,14 @@ def _bare_roles(text: str, question: str) -> set[str]:
     from rag.nlp import entities
 
     asked = set(words(question))
-    names = [e.start for e in entities(text) if e.label == "PERSON"]
+    person_starts = [e.start for e in entities(text) if e.label == "PERSON"]
     found = set()
     for m in _ROLE.finditer(text):
-        titled = any(_TITLE_GAP.fullmatch(text[m.end():at]) for at in names if at >= m.end())
+        titled = any(_TITLE_GAP.fullmatch(text[m.end():at]) for at in person_starts if at >= m.end())
         if not titled and m.group().lower() not in asked:
             found.add(m.group().lower())
     return found
 
 
 def _states_time(text: str) -> bool:
-    bare = {w[:-2] if w.endswith("'s") else w for w in words(text)}
-    return bool(_TIME_WORDS & bare) or bool(re.search(r"\b(19|20)\d\d\b", text))
+    return bool(_TIME_WORDS & set(bare_words(text))) or bool(re.search(_YEAR, text))

@@ -54,7 +54,7 @@ def preceding(candidates: list[SourceSentence]) -> dict[tuple[str, int, int], So
     by_end = {(c.source, c.end): c for c in candidates}
     out = {}
     for c in candidates:
-        for gap in range(0, 4):
+        for gap in range(4):  # sentences are separated by up to 3 characters of whitespace
             if (c.source, c.start - gap) in by_end:
                 out[c.key] = by_end[(c.source, c.start - gap)]
                 break

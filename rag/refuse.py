@@ -3,8 +3,9 @@
 Small models answer whatever they are asked, so the decision is made from the evidence: how well
 the best sentence answers the question (similarity and IDF-weighted coverage of its words), and,
 for questions that ask for a person, group, place, quantity or time, whether it names a new one
-(`rag.answer_type`). The threshold is a setting, calibrated on the evaluation set. (Asking the packaged 0.5B model "do the
-passages answer this?" was tried: it said "no" to 14 of 14 answerable questions.)
+(`rag.answer_type`). The threshold is a setting, calibrated on the evaluation set. (Asking the
+packaged 0.5B model "do the passages answer this?" was tried: it said "no" to 14 of 14
+answerable questions.)
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ class Evidence:
     type_found: bool
     best_match: float  # the best score of any sentence, before the type check
 
+    @property
+    def premise_only(self) -> bool:
+        """The sentence that best matches the question names no answer and only weaker ones do:
+        the articles tell the question's premise ("an official told the paper...") but not its
+        answer (the official's name)."""
+        return self.score < MIN_MATCH_RATIO * self.best_match
+
     def answers(self, threshold: float) -> bool:
-        """True when the evidence is strong enough, of the asked kind, and the answering sentence
-        matches the question nearly as well as the best-matching one. When the sentence that best
-        matches names no answer and only weaker ones do, the articles tell the question's premise
-        ("an official told the paper...") but not its answer (the official's name)."""
-        return (self.score >= threshold and (self.kind is None or self.type_found)
-                and self.score >= MIN_MATCH_RATIO * self.best_match)
+        """True when the evidence is strong enough, of the asked kind, and not premise-only."""
+        return self.score >= threshold and (self.kind is None or self.type_found) and not self.premise_only

@@ -36,16 +36,14 @@ def words(text: str) -> list[str]:
     return [w.strip("'") for w in _WORD.findall(normalize_text(text).lower()) if w.strip("'")]
 
 
+def bare_words(text: str) -> list[str]:
+    """Words with a possessive 's dropped ("Monday's" -> "monday")."""
+    return [w[:-2] if w.endswith("'s") else w for w in words(text)]
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning (stopwords dropped), in order."""
-    bare = (w[:-2] if w.endswith("'s") else w for w in words(text))
-    return _stemmer().stemWords([w for w in bare if w and w not in STOPWORDS])
-
-
-def has_quantity(text: str) -> bool:
-    """True when the text states a number (dates do not count)."""
-    text = _DATE.sub(" ", text)
-    return bool(re.search(r"\d", text)) or any(w in _NUMBER_WORDS for w in words(text))
+    return _stemmer().stemWords([w for w in bare_words(text) if w and w not in STOPWORDS])
 
 
 def quantity_near(text: str, stems: set[str], window: int = 3) -> bool:

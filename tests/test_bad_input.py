@@ -105,3 +105,23 @@ def test_wrong_or_missing_model_file_is_refused(tmp_path):
     fake.write_bytes(b"GGUF not really")
     with pytest.raises(ModelUnavailable, match="does not match RAG_GGUF_SHA256"):
         model_file(Settings(gguf_path=fake, gguf_sha256="0" * 64))
+
+
+def test_missing_spacy_model_names_the_fix(monkeypatch):
+    from rag import nlp
+
+    monkeypatch.setattr(nlp, "MODEL_PACKAGE", "no_such_spacy_model_package")
+    nlp._pipeline.cache_clear()
+    try:
+        with pytest.raises(nlp.PipelineUnavailable, match="run scripts/setup"):
+            nlp.entities("A sentence no earlier test has tagged, from Basra.")
+    finally:
+        nlp._pipeline.cache_clear()
+
+
+def test_entity_checks_take_empty_and_odd_text():
+    from rag.answer_type import expected, new_answers
+
+    assert expected("").kind is None and expected("???").kind is None
+    assert new_answers("person", "", "Who?") == set()
+    assert new_answers("group", "\x00\ufffd (()) ---", "Which group?") == set()
