@@ -17,7 +17,7 @@ from index.sentences import sentence_spans
 from index.settings import Settings
 from rag import nlp, prompts
 from rag.align import choose_citations, is_instruction_like, rank_support
-from rag.answer_type import AnswerType, expected
+from rag.answer_type import ASKED_FOR, AnswerType, expected
 from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
 from rag.extractive import Ranked, compose, rank_sentences
@@ -205,9 +205,9 @@ def _any_supported(sentences: list[AnswerSentence]) -> bool:
 
 def _why(evidence: Evidence) -> str:
     if evidence.kind and not evidence.type_found:
-        return f"no retrieved sentence states a {evidence.kind}"
+        return f"no retrieved sentence states {ASKED_FOR[evidence.kind]}"
     if evidence.kind and evidence.premise_only:
-        return f"the sentences about the question name no {evidence.kind}"
+        return f"the sentences about the question do not state {ASKED_FOR[evidence.kind]}"
     return f"no retrieved sentence answers the question well enough (evidence score {evidence.score:.2f})"
 
 

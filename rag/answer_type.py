@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.focus import counted_nouns, reacting_party, reactions, varieties, variety_noun
 from rag.text import bare_words, content_stems, quantity_near, words
 
 _QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
@@ -45,6 +46,9 @@ _HEAD_NOUN_WORDS = {
                        "district".split()),
 }
 _HEAD_NOUNS = {kind: frozenset(content_stems(" ".join(nouns))) for kind, nouns in _HEAD_NOUN_WORDS.items()}
+ASKED_FOR = {"person": "the person asked for", "group": "the group asked for", "place": "the place asked for",
+             "quantity": "the number asked for", "time": "when", "date": "the date asked for",
+             "variety": "the kind asked for", "reaction": "how that party responded"}  # for refusal reasons
 LABELS = {"person": {"PERSON"}, "group": {"ORG"}, "place": {"GPE", "LOC", "FAC"}}  # NORP ("Qatari") is an adjective
 
 
@@ -70,7 +74,11 @@ def expected(question: str) -> AnswerType:
         return AnswerType("person", count)
     if _WHERE_Q.search(question):
         return AnswerType("place", count)
-    return AnswerType(_head_kind(question), count)
+    if kind := _head_kind(question):
+        return AnswerType(kind, count)
+    if variety_noun(question):
+        return AnswerType("variety")
+    return AnswerType("reaction" if reacting_party(question) else None, count)
 
 
 def _head_kind(question: str) -> str | None:
@@ -97,13 +105,17 @@ def new_answers(kind: str | None, text: str, question: str) -> set[str]:
 
     For a person, a name or a role ("the prime minister"); for a group or place, a named entity;
     for a quantity, a number counting a word of the question; for a time, a day or date; for a
-    date, a month or year. An empty set means the sentence cannot answer; for kind None any
-    sentence may ({""}).
+    date, a month or year; for a variety or a reaction, see `rag.focus`. An empty set means the
+    sentence cannot answer; for kind None any sentence may ({""}).
     """
     if kind is None:
         return {""}
     if kind == "quantity":
-        return {"#"} if quantity_near(text, set(content_stems(question))) else set()
+        return {"#"} if quantity_near(text, counted_nouns(question) or set(content_stems(question))) else set()
+    if kind == "variety":
+        return varieties(text, question)
+    if kind == "reaction":
+        return reactions(text, question)
     if kind == "time":
         return {"@"} if _states_time(text) else set()
     if kind == "date":

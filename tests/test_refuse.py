@@ -53,3 +53,34 @@ def test_a_title_before_a_name_is_not_a_new_person():
                                      "UN Security Council.", question)
     assert new_answers("person", "the prime minister specifically supervises this issue",
                        "Who did he say supervises that issue?") == {"minister"}
+
+
+def test_how_many_counts_the_head_of_the_phrase():
+    question = "How many drone attacks have Iraqi militias launched against Israel?"
+    assert expected(question).kind == "quantity"
+    assert not new_answers("quantity", "Iran retaliated by launching hundreds of drones at Israel.", question)
+    assert new_answers("quantity", "Militias have launched more than 60 attacks on Israel.", question)
+    assert new_answers("quantity", "Iran launched hundreds of drones and ballistic missiles.",
+                       "Roughly how many drones and ballistic missiles did Iran launch?")
+
+
+def test_what_kind_of_needs_a_new_variety_of_the_noun():
+    question = "What type of Israeli missiles fell on the outskirts of Dhi Qar?"
+    assert expected(question).kind == "variety"
+    assert not new_answers("variety", "Two Israeli missiles fell on the outskirts of Dhi Qar.", question)
+    assert new_answers("variety", "Iran fired hundreds of drones and ballistic missiles.", question) >= {"ballistic"}
+    assert new_answers("variety", "Militias launched repeated rocket and drone strikes on bases.",
+                       "What kind of strikes have militias launched?") >= {"rocket", "drone"}
+    # the noun itself is paraphrased away: the check does not apply
+    assert new_answers("variety", "He offered all forms of necessary assistance.", "What kind of help did he offer?")
+
+
+def test_a_reaction_must_be_the_party_s_own():
+    question = "How did the UN Security Council respond to Gideon Sa'ar's letter?"
+    assert expected(question).kind == "reaction"
+    assert not new_answers("reaction", "Gideon Sa'ar sent a letter to the president of the UN Security Council.",
+                           question)
+    assert new_answers("reaction", "The Security Council condemned the attacks in a statement.", question)
+    assert new_answers("reaction", "Iranian forces retaliated with missiles.", "How did Iran react to the strikes?")
+    assert new_answers("reaction", "The strikes were condemned by Iraq's government.",
+                       "What was Iraq's reaction to the strikes?")
