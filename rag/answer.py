@@ -63,6 +63,25 @@ def passages_block(passages: list[Passage]) -> str:
                                                text=model_view(p.text)) for i, p in enumerate(passages, 1))
 
 
+def evidence_block(ranked: list[Ranked], n: int) -> str:
+    """The n best-ranked sentences (and the sentences they take their day from) as the model sees
+    them: grouped by article (the best sentence's first), in article order, with "..." where text
+    was left out."""
+    chosen = {s.key: s for r in ranked[:n] for s in ([r.lead] if r.lead else []) + [r.sentence]}
+    by_source: dict[str, list[SourceSentence]] = {s.source: [] for s in chosen.values()}
+    for s in sorted(chosen.values(), key=lambda s: s.key):
+        by_source[s.source].append(s)
+    return "\n\n".join(prompts.PASSAGE.format(n=i, title=group[0].passage.title or "untitled", source=source,
+                                               text=_with_gaps(group)) for i, (source, group) in enumerate(by_source.items(), 1))
+
+
+def _with_gaps(sentences: list[SourceSentence]) -> str:
+    parts = [sentences[0].text]
+    for before, s in zip(sentences, sentences[1:]):
+        parts.append(("" if s.start - before.end <= 3 else "... ") + s.text)
+    return " ".join(parts)
+
+
 @dataclass
 class Gathered:
     """Everything retrieval found for one question."""
@@ -151,9 +170,10 @@ class Assistant:
             text = extractive_text(found)
             yield text
             return text
+        n = self.settings.llm_evidence_sentences
+        block = evidence_block(found.ranked, n) if n else passages_block(found.passages)
         messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
-                    {"role": "user", "content": prompts.ANSWER_USER.format(passages=passages_block(found.passages),
-                                                                           question=found.standalone)}]
+                    {"role": "user", "content": prompts.ANSWER_USER.format(passages=block, question=found.standalone)}]
         pieces = []
         for piece in self.generator.stream(messages, self.settings.max_answer_tokens):
             pieces.append(piece)

@@ -35,6 +35,7 @@ _TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunda
                         "earlier later morning evening night".split())
 ROLES = frozenset("minister leader official president secretary spokesman spokesperson commander adviser advisor "
                   "premier chief envoy ambassador head cleric general chairman speaker mp lawmaker".split())
+_ROLE_STEMS = frozenset(content_stems(" ".join(ROLES)))
 _ROLE = re.compile(rf"\b({'|'.join(sorted(ROLES))})\b", re.I)
 _TITLE_GAP = re.compile(r"(\s+[A-Z][\w.'’-]*){0,3}\s*")  # capitalised words between a title and a name
 _HEAD_NOUN_WORDS = {
@@ -147,15 +148,17 @@ def _bare_name(word: str) -> str:
 
 def _bare_roles(text: str, question: str) -> set[str]:
     """Roles standing for a person ("the prime minister supervises..."), not titles before a name
-    ("Foreign Minister Gideon Sa'ar"), and not already in the question."""
+    ("Foreign Minister Gideon Sa'ar"). None when the question names a role itself: "Who is Iraq's
+    foreign minister?" wants a name, and "an Iraqi official" is no answer to it."""
     from rag.nlp import entities
 
-    asked = set(words(question))
+    if set(content_stems(question)) & _ROLE_STEMS:
+        return set()
     person_starts = [e.start for e in entities(text) if e.label == "PERSON"]
     found = set()
     for m in _ROLE.finditer(text):
         titled = any(_TITLE_GAP.fullmatch(text[m.end():at]) for at in person_starts if at >= m.end())
-        if not titled and m.group().lower() not in asked:
+        if not titled:
             found.add(m.group().lower())
     return found
 

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 FOLLOW_UP_CUES = frozenset("he she they him her his hers their theirs them it its this that these those there "
                            "the group the official the minister".split())
 MAX_STANDALONE_CHARS = 400
+_PERSONAL_PRONOUN = re.compile(r"\b(he|him|his|she)\b", re.I)
 
 
 @dataclass
@@ -46,10 +47,29 @@ def heuristic_standalone(question: str, conversation: Conversation) -> str:
     return f"{question} ({last_q} {last_a})"[:MAX_STANDALONE_CHARS]
 
 
+def resolve_person(question: str, conversation: Conversation) -> str | None:
+    """The question with its first he/him/his/she replaced by the person the last turn named
+    ("What did he demand?" after "...? Abu Hussein al-Hamidawi." -> "What did Abu Hussein
+    al-Hamidawi demand?"); None when there is no such pronoun or no person to put in its place."""
+    from rag.nlp import entities
+
+    pronoun = _PERSONAL_PRONOUN.search(question)
+    last_q, last_a = conversation.turns[-1]
+    people = [e.text for text in (last_a, last_q) for e in entities(text) if e.label == "PERSON"]
+    if not pronoun or not people:
+        return None
+    name = people[0] + ("'s" if pronoun.group().lower() == "his" else "")
+    return question[:pronoun.start()] + name + question[pronoun.end():]
+
+
 def condense(question: str, conversation: Conversation | None, generator=None) -> str:
-    """A standalone version of a follow-up question (the question itself when it needs none)."""
+    """A standalone version of a follow-up question (the question itself when it needs none): the
+    person a pronoun stands for put in its place; else the model's rewrite; else the question with
+    the last turn appended."""
     if not conversation or not conversation.turns or not looks_like_follow_up(question):
         return question
+    if resolved := resolve_person(question, conversation):
+        return resolved
     if generator is None:
         return heuristic_standalone(question, conversation)
     history = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in conversation.turns[-3:])

@@ -19,6 +19,7 @@ SECOND_SOURCE_RATIO = 0.9  # a sentence from another article joins the answer if
 TYPE_CHECKED = 12  # only the best candidates are type-checked (named-entity tagging costs ~7 ms a sentence)
 OFF_TYPE_PENALTY = 0.6  # score factor for a sentence that offers no answer of the expected type
 MAX_SENTENCES = 3
+HEADLINE_FACTOR = 0.85  # a headline sums the story up; the body sentence that says the same is the better answer
 LEAD_KINDS = {"time", "date"}
 LEAD_LOOKBACK = 2  # news sets the day once: "On Monday, X said... The same day, Y urged..."
 
@@ -48,6 +49,10 @@ def base_score(question_stems: list[str], q_vector: list[float], context: str, v
     return 0.5 * max(dot(q_vector, vector), 0.0) + 0.5 * coverage(question_stems, context, idf)
 
 
+def _is_headline(sentence: SourceSentence) -> bool:
+    return sentence.text.strip() == (sentence.passage.title or "").strip()
+
+
 def preceding(candidates: list[SourceSentence]) -> dict[tuple[str, int, int], SourceSentence]:
     """Each candidate's sentence just before it in the same article, when that is a candidate too
     (overlapping passages share sentences, so adjacency is by offsets, not by passage)."""
@@ -74,7 +79,8 @@ def rank_sentences(question: str, q_vector: list[float], candidates: list[Source
     for cand, vec in zip(candidates, vectors):
         before = previous[cand.key].text if cand.key in previous else ""
         context = f"{cand.passage.title}\n{before}\n{cand.text}"
-        ranked.append(Ranked(cand, base_score(stems, q_vector, context, vec, idf)))
+        score = base_score(stems, q_vector, context, vec, idf)
+        ranked.append(Ranked(cand, score * HEADLINE_FACTOR if _is_headline(cand) else score))
     ranked.sort(key=lambda r: -r.base)
     for r in ranked[:None if expected.kind is None else TYPE_CHECKED]:
         r.answers = new_answers(expected.kind, r.sentence.text, question)

@@ -1,7 +1,9 @@
 """Judge each answer sentence against the spans it cites: supported, partial or unsupported.
 
 The cheap check comes first: the share of the sentence's content words found in the cited spans,
-and whether every number and name in it appears there (a small model's typical invention). Only
+and whether every number and name in it appears there (a small model's typical invention). A
+number the spans do not contain makes a sentence unsupported ("12 missiles fell" cited to "two
+Israeli missiles fell"); one missing name only makes it partial, since names get paraphrased. Only
 when that check is not clear-cut, and a local model is loaded, the model is asked a yes/no question;
 its "yes" can never excuse a number or name the sources do not contain.
 """
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 SUPPORTED_RECALL = 0.75
 PARTIAL_RECALL = 0.4
 CLEAR_RECALL = 0.9  # at or above this (with all names found) the model is not asked
+_DIGITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 
 
 def support_recall(sentence: str, evidence: list[str]) -> float:
@@ -32,8 +35,9 @@ def support_recall(sentence: str, evidence: list[str]) -> float:
 
 
 def missing_entities(sentence: str, evidence: list[str]) -> set[str]:
-    """Numbers and names in the sentence that no evidence span contains."""
+    """Numbers and names in the sentence that no evidence span contains ("2" is found as "two")."""
     present = set(words(" ".join(evidence))) | set(normalize_text(" ".join(evidence)).lower().split())
+    present |= {str(_DIGITS[w]) for w in present if w in _DIGITS}
     stems = set().union(*(content_stems(e) for e in evidence)) if evidence else set()
     return {e for e in entities(sentence) if e not in present and not set(content_stems(e)) <= stems}
 
@@ -44,7 +48,7 @@ def cheap_verdict(sentence: str, evidence: list[str]) -> tuple[Verdict, float, b
     missing = missing_entities(sentence, evidence)
     if recall >= SUPPORTED_RECALL and not missing:
         return "supported", recall, recall >= CLEAR_RECALL
-    if recall >= PARTIAL_RECALL and len(missing) <= 1:
+    if recall >= PARTIAL_RECALL and len(missing) <= 1 and not any(m[0].isdigit() for m in missing):
         return "partial", recall, False
     return "unsupported", recall, not missing and recall < 0.2
 

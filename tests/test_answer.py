@@ -8,7 +8,7 @@ import pytest
 from index.build import build_index
 from index.settings import Settings
 from rag import prompts
-from rag.answer import Assistant
+from rag.answer import Assistant, evidence_block
 from rag.chat import Conversation
 from rag.retrieve import Retriever
 
@@ -54,6 +54,18 @@ def test_follow_up_is_resolved_with_the_history(extractive):
     follow = extractive.ask("What did he call for regarding the embassy?", conversation)
     assert "closure of the US embassy" in follow.answer and follow.standalone_question != follow.question
     assert_exact(follow)
+
+
+def test_a_pronoun_is_replaced_by_the_person_the_last_turn_named():
+    from rag.chat import condense
+
+    conversation = Conversation()
+    conversation.add("Who is the Iraqi foreign minister?", "Foreign Minister Fuad Hussein.")
+    assert condense("What are his diplomatic moves meant to prevent?", conversation) == \
+        "What are Fuad Hussein's diplomatic moves meant to prevent?"
+    conversation.add("What did US Defense Secretary Lloyd Austin announce?", "He announced new deployments.")
+    assert condense("Who did he discuss that decision with?", conversation) == \
+        "Who did Lloyd Austin discuss that decision with?"
 
 
 def test_citation_numbers_are_stable_across_a_conversation(extractive):
@@ -122,6 +134,14 @@ def test_ask_questions_file_prints_one_json_object_per_line(tmp_path, seed_setti
                    for c in x["citations"])
 
 
+def test_the_model_reads_the_best_sentences_grouped_by_article(extractive):
+    found = extractive._gather("What did Gideon Sa'ar call on the Iraqi government to prevent?", Conversation(), None)
+    block = evidence_block(found.ranked, 8)
+    assert "prevent the use of its territory" in block
+    assert block.count("<passage ") == len({r.sentence.source for r in found.ranked[:8]})
+    assert len(block) < len("".join(p.text for p in found.passages))
+
+
 @pytest.fixture(scope="session")
 def local(seed_settings, retriever):
     return Assistant(seed_settings, retriever=retriever, mode="local")
@@ -166,3 +186,30 @@ def test_a_declined_draft_gives_way_to_the_extractive_answer(local):
     drafted_by, sentences, citations = local._verified(prompts.NOT_IN_CORPUS, found, Conversation())
     assert drafted_by == "extractive" and citations
     assert "Hamidawi" in " ".join(s.text for s in sentences)
+
+
+@pytest.fixture(scope="session")
+def openai_endpoint(seed_settings):
+    """A real OpenAI-compatible endpoint on loopback: llama.cpp's HTTP server (xllamacpp) serving the
+    packaged model, as a user's Ollama or llama.cpp server would."""
+    import xllamacpp
+
+    from conftest import free_port
+    from rag.model_file import model_file
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(model_file(seed_settings))
+    params.n_ctx, params.port, params.warmup, params.verbosity = 4096, free_port(), False, 0
+    server = xllamacpp.Server(params)
+    return f"{server.listening_address}/v1", server  # the server object keeps it running
+
+
+@pytest.mark.slow
+def test_openai_mode_answers_through_a_real_endpoint(seed_settings, retriever, openai_endpoint):
+    settings = seed_settings.model_copy(update={"openai_base_url": openai_endpoint[0], "openai_model": "qwen"})
+    assistant = Assistant(settings, retriever=retriever, mode="openai")
+    answer = assistant.ask("Who is the secretary-general of Kataib Hezbollah?")
+    assert not answer.refused and "Hamidawi" in answer.answer and answer.mode == "openai"
+    assert answer.citations and answer.timings_ms["generate"] > 0
+    assert_exact(answer)
+    assert assistant.ask("Who won the 2022 football World Cup?").refused

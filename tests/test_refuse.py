@@ -84,3 +84,18 @@ def test_a_reaction_must_be_the_party_s_own():
     assert new_answers("reaction", "Iranian forces retaliated with missiles.", "How did Iran react to the strikes?")
     assert new_answers("reaction", "The strikes were condemned by Iraq's government.",
                        "What was Iraq's reaction to the strikes?")
+
+
+def test_a_question_naming_a_role_wants_a_name():
+    question = "Who is Iraq's foreign minister, according to the report?"
+    assert not new_answers("person", "Iraq is taking diplomatic actions, Iraqi official tells Qatari newspaper",
+                           question)
+    assert new_answers("person", "Foreign Minister Fuad Hussein said the talks continue.", question) == {"Fuad Hussein"}
+
+
+def test_an_invented_number_is_unsupported_and_a_spelled_one_is_not():
+    from rag.verify import cheap_verdict
+
+    source = ["The latest developments come after two Israeli missiles fell on the outskirts of Dhi Qar governorate."]
+    assert cheap_verdict("12 missiles fell on the outskirts of Dhi Qar governorate.", source)[0] == "unsupported"
+    assert cheap_verdict("2 Israeli missiles fell on the outskirts of Dhi Qar governorate.", source)[0] == "supported"
