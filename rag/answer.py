@@ -72,10 +72,12 @@ def evidence_block(ranked: list[Ranked], n: int) -> str:
     for s in sorted(chosen.values(), key=lambda s: s.key):
         by_source[s.source].append(s)
     return "\n\n".join(prompts.PASSAGE.format(n=i, title=group[0].passage.title or "untitled", source=source,
-                                               text=_with_gaps(group)) for i, (source, group) in enumerate(by_source.items(), 1))
+                                               text=_with_gaps(group))
+                       for i, (source, group) in enumerate(by_source.items(), 1))
 
 
 def _with_gaps(sentences: list[SourceSentence]) -> str:
+    """One article's chosen sentences joined, "..." marking each place where text was skipped."""
     parts = [sentences[0].text]
     for before, s in zip(sentences, sentences[1:]):
         parts.append(("" if s.start - before.end <= 3 else "... ") + s.text)

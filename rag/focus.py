@@ -62,7 +62,7 @@ def counted_nouns(question: str) -> frozenset[str]:
 def variety_noun(question: str) -> str | None:
     """The stem of the noun a "what type/kind/sort of" question classifies ("missiles"), else None."""
     nouns = [w for w, t in _noun_phrase_after(question, _VARIETY_Q) if t in _NOUN_TAGS]
-    return _stem(nouns[-1]) or None if nouns else None
+    return (_stem(nouns[-1]) or None) if nouns else None
 
 
 def varieties(text: str, question: str) -> set[str]:
@@ -100,7 +100,7 @@ def reacting_party(question: str) -> frozenset[str]:
 def same_name(a: str, b: str) -> bool:
     """'iran' and 'iranian', 'iraq' and 'iraqi': one stem starts the other (at least four letters)."""
     short, long = sorted((a, b), key=len)
-    return len(short) >= 4 and long.startswith(short) or a == b
+    return a == b or (len(short) >= 4 and long.startswith(short))
 
 
 def reactions(text: str, question: str) -> set[str]:
