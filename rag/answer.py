@@ -57,10 +57,15 @@ def model_view(text: str) -> str:
                     for s in (text[a:b] for a, b in sentence_spans(text)))
 
 
+def _numbered(parts: list[tuple[str | None, str, str]]) -> str:
+    """(title, source, text) parts as the model's numbered passages."""
+    return "\n\n".join(prompts.PASSAGE.format(n=i, title=title or "untitled", source=source, text=text)
+                       for i, (title, source, text) in enumerate(parts, 1))
+
+
 def passages_block(passages: list[Passage]) -> str:
     """The passages as the model sees them."""
-    return "\n\n".join(prompts.PASSAGE.format(n=i, title=p.title or "untitled", source=p.source,
-                                               text=model_view(p.text)) for i, p in enumerate(passages, 1))
+    return _numbered([(p.title, p.source, model_view(p.text)) for p in passages])
 
 
 def evidence_block(ranked: list[Ranked], n: int) -> str:
@@ -71,9 +76,7 @@ def evidence_block(ranked: list[Ranked], n: int) -> str:
     by_source: dict[str, list[SourceSentence]] = {s.source: [] for s in chosen.values()}
     for s in sorted(chosen.values(), key=lambda s: s.key):
         by_source[s.source].append(s)
-    return "\n\n".join(prompts.PASSAGE.format(n=i, title=group[0].passage.title or "untitled", source=source,
-                                               text=_with_gaps(group))
-                       for i, (source, group) in enumerate(by_source.items(), 1))
+    return _numbered([(group[0].passage.title, source, _with_gaps(group)) for source, group in by_source.items()])
 
 
 def _with_gaps(sentences: list[SourceSentence]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.focus import counted_nouns, reacting_party, reactions, varieties, variety_noun
+from rag.focus import counted_nouns, phrase_after, reacting_party, reactions, varieties, variety_noun
 from rag.text import bare_words, content_stems, quantity_near, words
 
 _QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
@@ -26,6 +26,7 @@ _WHERE_Q = re.compile(r"^\W*where\b|\bin which (country|city|town|governorate|pr
 _DATE_Q = re.compile(r"\b(what|which) date\b", re.I)
 _COUNT_Q = re.compile(r"\b(?:name|which|what|who are|list)\s+(?:the\s+)?(two|three|four)\b", re.I)
 _COUNT = {"two": 2, "three": 3, "four": 4}
+_WH_WORD = re.compile(r"\b(?:which|what|name)\b", re.I)
 _NOUN_PHRASE_TAGS = {"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH", "CD", "DT", "VBN"}
 _YEAR = r"\b(19|20)\d\d\b"
 _MONTH_OR_YEAR = re.compile(rf"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|{_YEAR}", re.I)
@@ -85,17 +86,7 @@ def expected(question: str) -> AnswerType:
 def _head_kind(question: str) -> str | None:
     """'Which Israeli foreign minister wrote...' -> person: the kind of the head noun (the last
     noun) of the phrase after which/what/name, by part-of-speech tags."""
-    from rag.nlp import tagged
-
-    tokens = tagged(_NAME_OF.sub("which", question))
-    starts = [i for i, (w, _) in enumerate(tokens) if w.lower() in ("which", "what", "name")]
-    if not starts:
-        return None
-    phrase = []
-    for word, tag in tokens[starts[0] + 1:]:
-        if tag not in _NOUN_PHRASE_TAGS:
-            break
-        phrase.append((word, tag))
+    phrase = phrase_after(_NAME_OF.sub("which", question), _WH_WORD, _NOUN_PHRASE_TAGS)
     nouns = [w for w, t in phrase if t.startswith("NN")]
     head = content_stems(nouns[-1]) if nouns else []
     return next((kind for kind, stems in _HEAD_NOUNS.items() if head and head[-1] in stems), None)

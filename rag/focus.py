@@ -33,16 +33,21 @@ def _stem(word: str) -> str:
     return stems[-1] if stems else ""
 
 
-def _noun_phrase_after(question: str, pattern: re.Pattern) -> list[tuple[str, str]]:
-    """The (word, tag) run of adjectives and nouns right after the pattern's match."""
+def phrase_after(question: str, pattern: re.Pattern, tags: set[str]) -> list[tuple[str, str]]:
+    """The (word, tag) run of tokens with those tags right after the pattern's first match, from
+    the question's cached tagging ("what type of [Israeli missiles] fell")."""
     from rag.nlp import tagged
 
     match = pattern.search(question)
     if not match:
         return []
+    wanted = match.group().lower().split()
+    tokens = tagged(question)
+    lowered = [w.lower() for w, _ in tokens]
+    starts = [i for i in range(len(tokens)) if lowered[i:i + len(wanted)] == wanted]
     phrase = []
-    for word, tag in tagged(question[match.end():].strip()):
-        if tag not in _PHRASE_TAGS:
+    for word, tag in tokens[starts[0] + len(wanted):] if starts else []:
+        if tag not in tags:
             break
         phrase.append((word, tag))
     return phrase
@@ -52,7 +57,7 @@ def _noun_phrase_after(question: str, pattern: re.Pattern) -> list[tuple[str, st
 def counted_nouns(question: str) -> frozenset[str]:
     """Stems of the nouns a "how many" question counts: the head of each conjunct, so "drone attacks"
     counts attacks and "drones and ballistic missiles" counts both. Empty when there is none."""
-    phrase = _noun_phrase_after(question, _HOW_MANY)
+    phrase = phrase_after(question, _HOW_MANY, _PHRASE_TAGS)
     heads = [w for i, (w, t) in enumerate(phrase)
              if t in _NOUN_TAGS and (i + 1 == len(phrase) or phrase[i + 1][1] not in _NOUN_TAGS | {"HYPH"})]
     return frozenset(filter(None, map(_stem, heads)))
@@ -61,7 +66,7 @@ def counted_nouns(question: str) -> frozenset[str]:
 @lru_cache(maxsize=1024)
 def variety_noun(question: str) -> str | None:
     """The stem of the noun a "what type/kind/sort of" question classifies ("missiles"), else None."""
-    nouns = [w for w, t in _noun_phrase_after(question, _VARIETY_Q) if t in _NOUN_TAGS]
+    nouns = [w for w, t in phrase_after(question, _VARIETY_Q, _PHRASE_TAGS) if t in _NOUN_TAGS]
     return (_stem(nouns[-1]) or None) if nouns else None
 
 

@@ -19,8 +19,9 @@ who whom why will with would you your about after again against all also any bec
 few further here just once only other s same should t both according told tell tells saying
 """.split())
 _WORD = re.compile(r"[\w']+")
-_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve hundred hundreds thousand "
-                          "thousands million millions dozen dozens first second third".split())
+SMALL_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS = frozenset(SMALL_NUMBERS.keys() - {"zero"}) | frozenset(
+    "hundred hundreds thousand thousands million millions dozen dozens first second third".split())
 _DATE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b|\b\d{4}-\d{2}-\d{2}\b", re.I)
 
 

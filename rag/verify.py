@@ -15,14 +15,13 @@ import logging
 from index.mapped import normalize_text
 from rag import prompts
 from rag.schema import Verdict
-from rag.text import content_stems, entities, words
+from rag.text import SMALL_NUMBERS, content_stems, entities, words
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_RECALL = 0.75
 PARTIAL_RECALL = 0.4
 CLEAR_RECALL = 0.9  # at or above this (with all names found) the model is not asked
-_DIGITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 
 
 def support_recall(sentence: str, evidence: list[str]) -> float:
@@ -37,7 +36,7 @@ def support_recall(sentence: str, evidence: list[str]) -> float:
 def missing_entities(sentence: str, evidence: list[str]) -> set[str]:
     """Numbers and names in the sentence that no evidence span contains ("2" is found as "two")."""
     present = set(words(" ".join(evidence))) | set(normalize_text(" ".join(evidence)).lower().split())
-    present |= {str(_DIGITS[w]) for w in present if w in _DIGITS}
+    present |= {str(SMALL_NUMBERS[w]) for w in present if w in SMALL_NUMBERS}
     stems = set().union(*(content_stems(e) for e in evidence)) if evidence else set()
     return {e for e in entities(sentence) if e not in present and not set(content_stems(e)) <= stems}
 

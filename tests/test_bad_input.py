@@ -125,3 +125,23 @@ def test_entity_checks_take_empty_and_odd_text():
     assert expected("").kind is None and expected("???").kind is None
     assert new_answers("person", "", "Who?") == set()
     assert new_answers("group", "\x00\ufffd (()) ---", "Which group?") == set()
+
+
+def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
+    from rag.answer import evidence_block
+    from rag.chat import Conversation, condense
+    from rag.focus import counted_nouns, reactions, varieties, variety_noun
+
+    odd = "\x00\ufffd (()) ---"
+    assert counted_nouns("") == frozenset() and counted_nouns("How many?") == frozenset()
+    assert variety_noun("") is None and variety_noun("What kind of?") is None
+    assert varieties("", "What type of missiles?") == {""} and varieties(odd, "What type of missiles?") == {""}
+    assert reactions("", "How did Iran respond?") == set() and reactions(odd, "How did Iran respond?") == set()
+    assert reactions(odd, "") == {""}
+    assert evidence_block([], 8) == ""
+    conversation = Conversation()
+    conversation.add("", "")
+    assert condense("What did he say?", conversation) == "What did he say? ( )"  # no one to name: history appended
+    long_question = "What did he say about " + "the war " * 200 + "?"
+    conversation.add("Who is Iraq's Defence Minister?", "Thabit al-Abbasi.")
+    assert condense(long_question, conversation).startswith("What did Thabit al-Abbasi say about the war")
