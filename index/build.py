@@ -2,7 +2,7 @@
 
 Chunk ids are derived from source, content and span, so the wanted set of ids is known before any
 embedding: ids in the store but not wanted are deleted (changed or removed files), wanted ids not
-in the store are embedded and added (new or changed files). Because the store itself is the
+in the store are embedded, with each of their sentences, and added (new or changed files). Because the store itself is the
 record of what is done, a build killed at any moment is completed by the next one.
 """
 
@@ -19,6 +19,7 @@ from index.document import build_document
 from index.embed import Embedder
 from index.load import list_files, read_file
 from index.models import Chunk, Document
+from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import Store
 
@@ -96,7 +97,9 @@ def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settin
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress or not chunks) as bar:
         for i in range(0, len(chunks), BATCH):
             batch = chunks[i:i + BATCH]
-            store.add(batch, embedder.embed([embed_text(c, settings) for c in batch]))
+            sentences = [(c.id, text) for c in batch for text in split_sentences(c.text)]
+            store.add(batch, embedder.embed([embed_text(c, settings) for c in batch]),
+                      sentences, embedder.embed([text for _, text in sentences]))
             bar.update(len(batch))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from index.settings import Settings
@@ -72,5 +72,10 @@ class Embedder:
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        """One query's embedding."""
-        return self.embed([text])[0]
+        """One query's embedding; the last few are remembered, since retrieval and the answer's
+        sentence ranking embed the same question."""
+        return list(self._remembered(text))
+
+    @cached_property
+    def _remembered(self):
+        return lru_cache(maxsize=32)(lambda text: tuple(self.embed([text])[0]))

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-INDEX_FORMAT_VERSION = 2  # bump when cleaning or chunking logic changes what is stored
+INDEX_FORMAT_VERSION = 3  # bump when cleaning, chunking or what is stored per chunk changes
 
 
 class Settings(BaseSettings):
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     gguf_sha256: str | None = Field(None, description="Expected SHA-256 of gguf_path (checked when set).")
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
     llm_context: int = Field(4096, ge=512, description="Context window of the local model, in tokens.")
-    llm_evidence_sentences: int = Field(8, ge=0, description="The best-ranked source sentences the model reads; "
+    llm_evidence_sentences: int = Field(3, ge=0, description="The best-ranked source sentences the model reads; "
                                         "0 = the whole passages (slower to read and, for a 0.5B model, less accurate).")
     max_answer_tokens: int = Field(160, ge=16, description="Longest answer the model may write.")
     openai_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1.")

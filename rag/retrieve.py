@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma) and BM25 rankings fused by weighted reciprocal rank fusion.
 
 Everything heavy (the store, the BM25 cache, the embedding model) is opened once per `Retriever`;
-a query costs one embedding, one Chroma query and one BM25 lookup.
+a query costs one embedding, one Chroma query and one BM25 lookup, and the answer's sentence
+ranking reads the retrieved passages' sentence embeddings from the store.
 """
 
 from __future__ import annotations
@@ -106,6 +107,16 @@ class Retriever:
                     self.settings.rrf_k)
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         return [self._passage(i, fused[i], dense.get(i), lexical.get(i)) for i in best if i in self.position]
+
+    def sentence_vectors(self, passages: list[Passage], texts: list[str]) -> list[list[float]]:
+        """Embeddings of these sentences of the passages: stored at index time, embedded now only
+        when missing (an index built before sentences were stored)."""
+        stored = self.store.sentence_vectors([p.id for p in passages])
+        missing = list(dict.fromkeys(t for t in texts if t not in stored))
+        if missing:
+            log.debug("embedding %d sentences the index does not hold", len(missing))
+            stored.update(zip(missing, self.embedder.embed(missing)))
+        return [stored[t] for t in texts]
 
     def _passage(self, chunk_id: str, score: float, dense: float | None, bm25: float | None) -> Passage:
         pos = self.position[chunk_id]

@@ -63,3 +63,18 @@ def test_rrf_fuses_rankings():
     fused = rrf([["a", "b", "c"], ["c", "a"]], [1.0, 1.0], k=60)
     assert max(fused, key=fused.get) == "a" and fused["c"] > fused["b"]
     assert rrf([["a"], ["b"]], [0.0, 1.0], k=60)["a"] == 0.0
+
+
+def test_answer_sentences_come_with_their_stored_embeddings(retriever):
+    """Every sentence the answer ranks is found in the store, embedded as the model embeds it now,
+    so answering embeds nothing but the question."""
+    from rag.align import dot
+    from rag.evidence import candidate_sentences
+
+    hits = retriever.search("Who commands Iraq's air defences?", k=5)
+    texts = [s.text for s in candidate_sentences(hits)]
+    stored = retriever.store.sentence_vectors([h.id for h in hits])
+    assert len(texts) > 5 and set(texts) <= stored.keys()
+    fresh = retriever.embedder.embed(texts[:3])
+    assert all(dot(stored[t], v) > 0.999 for t, v in zip(texts, fresh))
+    assert retriever.sentence_vectors(hits, texts[:3]) == [stored[t] for t in texts[:3]]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
+from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import Store
 from rag.retrieve import Retriever
@@ -44,6 +45,7 @@ def test_incremental_rebuild_touches_only_changed_files(tmp_path, embedder):
     assert "002_59b7a95f42f1832c.txt" not in sources
     assert 0 < report.added < first.chunks / 2 and report.removed > report.added - 2
     assert len(store.ids()) == report.chunks
+    _sentences_match_chunks(store)
     assert Retriever(settings, embedder=embedder).search("A new closing paragraph was added", k=1)[0].source.startswith("001")
 
 
@@ -76,11 +78,20 @@ def test_chroma_server_index_and_retrieve(chroma_server, tmp_path, embedder):
     for question, source, phrase in QUESTIONS[:10]:
         assert any(h.source.startswith(source) for h in retriever.search(question, k=3)), question
     assert build_index(settings, embedder=embedder, progress=False).added == 0
+    _sentences_match_chunks(Store(settings))
 
 
-def _state(settings: Settings) -> tuple[list[str], int]:
+def _state(settings: Settings) -> tuple[list[str], int, list[str]]:
     store = Store(settings)
-    return sorted(store.ids()), store.collection.count()
+    return sorted(store.ids()), store.collection.count(), sorted(store.sentences.get(include=[])["ids"])
+
+
+def _sentences_match_chunks(store: Store) -> None:
+    """The sentence collection holds exactly the sentences of the chunks present, nothing orphaned."""
+    chunks = store.collection.get(include=["documents"])
+    wanted = sorted((i, s) for i, text in zip(chunks["ids"], chunks["documents"]) for s in split_sentences(text))
+    stored = store.sentences.get(include=["documents", "metadatas"])
+    assert sorted((m["chunk_id"], s) for m, s in zip(stored["metadatas"], stored["documents"])) == wanted
 
 
 def test_sigkill_during_build_then_rebuild_equals_clean_build(tmp_path, embedder):
@@ -103,6 +114,7 @@ def test_sigkill_during_build_then_rebuild_equals_clean_build(tmp_path, embedder
     report = build_index(killed, embedder=embedder, progress=False)
     assert report.added < report.chunks  # the killed runs had written part of the index
     assert _state(killed) == expected
+    _sentences_match_chunks(Store(killed))
     retriever = Retriever(killed, embedder=embedder)
     assert len(retriever.bm25.ids) == expected[1]
 
