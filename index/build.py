@@ -2,8 +2,9 @@
 
 Chunk ids are derived from source, content and span, so the wanted set of ids is known before any
 embedding: ids in the store but not wanted are deleted (changed or removed files), wanted ids not
-in the store are embedded, with each of their sentences, and added (new or changed files). Because the store itself is the
-record of what is done, a build killed at any moment is completed by the next one.
+in the store are embedded, with each of their sentences, and added (new or changed files).
+Because the store itself is the record of what is done, a build killed at any moment is completed
+by the next one.
 """
 
 from __future__ import annotations

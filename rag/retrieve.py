@@ -109,8 +109,8 @@ class Retriever:
         return [self._passage(i, fused[i], dense.get(i), lexical.get(i)) for i in best if i in self.position]
 
     def sentence_vectors(self, passages: list[Passage], texts: list[str]) -> list[list[float]]:
-        """Embeddings of these sentences of the passages: stored at index time, embedded now only
-        when missing (an index built before sentences were stored)."""
+        """Embeddings of these sentences of the passages: read from the store, where the build put
+        them; any sentence the store lacks is embedded now."""
         stored = self.store.sentence_vectors([p.id for p in passages])
         missing = list(dict.fromkeys(t for t in texts if t not in stored))
         if missing:
