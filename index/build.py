@@ -98,9 +98,9 @@ def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settin
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress or not chunks) as bar:
         for i in range(0, len(chunks), BATCH):
             batch = chunks[i:i + BATCH]
-            sentences = [(c.id, text) for c in batch for text in split_sentences(c.text)]
+            sentences = {c.id: split_sentences(c.text) for c in batch}
             store.add(batch, embedder.embed([embed_text(c, settings) for c in batch]),
-                      sentences, embedder.embed([text for _, text in sentences]))
+                      sentences, embedder.embed([text for texts in sentences.values() for text in texts]))
             bar.update(len(batch))
 
 

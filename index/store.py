@@ -80,14 +80,15 @@ class Store:
                 return ids
             offset += PAGE
 
-    def add(self, chunks: list[Chunk], vectors: list[list[float]], sentences: list[tuple[str, str]],
+    def add(self, chunks: list[Chunk], vectors: list[list[float]], sentences: dict[str, list[str]],
             sentence_vectors: list[list[float]]) -> None:
-        """Upsert chunks with their vectors, after their (chunk id, sentence text) pairs with theirs
-        (same id, same content: idempotent)."""
-        if sentences:
-            ids = [f"{chunk}-{n}" for chunk, n in _numbered(chunk for chunk, _ in sentences)]
-            self.sentences.upsert(ids=ids, embeddings=sentence_vectors, documents=[text for _, text in sentences],
-                                  metadatas=[{"chunk_id": chunk} for chunk, _ in sentences])
+        """Upsert chunks with their vectors, after their sentences (chunk id -> texts, vectors in the
+        same order) with theirs (same id, same content: idempotent)."""
+        rows = [(f"{chunk}-{n}", chunk, text) for chunk, texts in sentences.items() for n, text in enumerate(texts)]
+        if rows:
+            self.sentences.upsert(ids=[i for i, _, _ in rows], embeddings=sentence_vectors,
+                                  documents=[text for _, _, text in rows],
+                                  metadatas=[{"chunk_id": chunk} for _, chunk, _ in rows])
         self.collection.upsert(ids=[c.id for c in chunks], embeddings=vectors, documents=[c.text for c in chunks],
                                metadatas=[c.metadata() for c in chunks])
 
@@ -133,12 +134,3 @@ class Store:
         """Record that the BM25 cache matching `fingerprint` is complete."""
         self.collection.modify(metadata={"bm25_fingerprint": fingerprint})
 
-
-def _numbered(keys) -> list[tuple[str, int]]:
-    """Each key with its running count: a, a, b -> (a, 0), (a, 1), (b, 0)."""
-    seen: dict[str, int] = {}
-    out = []
-    for key in keys:
-        out.append((key, seen.get(key, 0)))
-        seen[key] = seen.get(key, 0) + 1
-    return out

@@ -64,7 +64,7 @@ class Answer(BaseModel):
     refusal_reason: str | None = None
     mode: str = ""
     drafted_by: str = Field("", description="Who wrote the answer text: the mode's model, or 'extractive' when "
-                                            "the model declined or wrote nothing the articles support.")
+                                            "the model's draft did not answer or was not fully supported by the articles.")
     sentences: list[AnswerSentence] = []
     citations: list[Citation] = []
     passages: list[Passage] = []

@@ -78,3 +78,6 @@ def test_answer_sentences_come_with_their_stored_embeddings(retriever):
     fresh = retriever.embedder.embed(texts[:3])
     assert all(dot(stored[t], v) > 0.999 for t, v in zip(texts, fresh))
     assert retriever.sentence_vectors(hits, texts[:3]) == [stored[t] for t in texts[:3]]
+    unknown = "A sentence no article holds."  # embedded on the spot, never an error
+    assert dot(retriever.sentence_vectors(hits, [unknown])[0], retriever.embedder.embed([unknown])[0]) > 0.999
+    assert retriever.sentence_vectors([], []) == [] and retriever.store.sentence_vectors([]) == {}

@@ -62,8 +62,8 @@ def answer_html(answer: Answer) -> str:
             parts.append(text + " " + "".join(cite_link(n) for n in sentence.citations))
     note = ""
     if answer.drafted_by and answer.drafted_by != answer.mode:
-        note = (f'<div class="source-meta">The {html.escape(answer.mode)} model gave no answer the articles support; '
-                "these are the articles' own sentences.</div>")
+        note = (f"<div class=\"source-meta\">The {html.escape(answer.mode)} model's draft did not answer or was "
+                "not fully supported by the articles; these are the articles' own sentences.</div>")
     return " ".join(parts) + note
 
 

@@ -41,10 +41,9 @@ class Services:
             return self._assistants[mode]
 
     def warm_up(self, mode: str) -> None:
-        """Load the index, the embedding model (with one query) and the default generator now, so the
-        first question does not pay for them."""
+        """Load the index, the embedding model (the retriever embeds one query) and the generator
+        now, so the first question does not pay for them."""
         self.assistant(mode)
-        self.embedder.embed_query("warm up")
 
     def reload(self) -> None:
         """Drop the retriever and assistants so the next question sees the new index."""
