@@ -56,6 +56,21 @@ def test_follow_up_is_resolved_with_the_history(extractive):
     assert_exact(follow)
 
 
+def test_an_answer_that_opens_with_he_names_him(extractive):
+    answer = extractive.ask("What did Pezeshkian call for among Islamic nations?")
+    assert "unified position" in answer.answer
+    assert answer.answer.index("Pezeshkian") < answer.answer.index("He called for")
+    assert len(answer.citations) == 2
+    assert_exact(answer)
+
+
+def test_a_statement_split_over_two_sentences_is_answered_whole(extractive):
+    answer = extractive.ask("In his letter to the UN Security Council president, what did Gideon Sa'ar call on the "
+                            "Iraqi government to prevent?")
+    assert "sent a letter" in answer.answer and "prevent the use of its territory" in answer.answer
+    assert_exact(answer)
+
+
 def test_a_pronoun_is_replaced_by_the_person_the_last_turn_named():
     from rag.chat import condense
 
