@@ -20,7 +20,7 @@ from rag.align import choose_citations, is_instruction_like, rank_support
 from rag.answer_type import ASKED_FOR, AnswerType, expected, new_answers
 from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
-from rag.extractive import Ranked, compose, rank_sentences
+from rag.extractive import Ranked, compose, rank_sentences, refers_back
 from rag.generate import Generator, LocalGenerator, make_generator
 from rag.refuse import Evidence, Idf
 from rag.retrieve import Retriever, check_question
@@ -69,14 +69,21 @@ def passages_block(passages: list[Passage]) -> str:
 
 
 def evidence_block(ranked: list[Ranked], n: int) -> str:
-    """The n best-ranked sentences (and the sentences they take their day from) as the model sees
+    """The n best-ranked sentences (with the sentences they take their day or their "he" from) as the model sees
     them: grouped by article (the best sentence's first), in article order, with "..." where text
     was left out."""
-    chosen = {s.key: s for r in ranked[:n] for s in ([r.lead] if r.lead else []) + [r.sentence]}
+    chosen = {s.key: s for r in ranked[:n] for s in _context_of(r) + [r.sentence]}
     by_source: dict[str, list[SourceSentence]] = {s.source: [] for s in chosen.values()}
     for s in sorted(chosen.values(), key=lambda s: s.key):
         by_source[s.source].append(s)
     return _numbered([(group[0].passage.title, source, _with_gaps(group)) for source, group in by_source.items()])
+
+
+def _context_of(r: Ranked) -> list[SourceSentence]:
+    """What the model needs before a sentence: the sentence its time comes from, and the one before
+    it when it opens with "He" or "The group"."""
+    before = [r.previous] if r.previous and refers_back(r.sentence.text) else []
+    return before + ([r.lead] if r.lead else [])
 
 
 def _with_gaps(sentences: list[SourceSentence]) -> str:

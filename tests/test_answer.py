@@ -157,6 +157,12 @@ def test_the_model_reads_the_best_sentences_grouped_by_article(extractive):
     assert len(block) < len("".join(p.text for p in found.passages))
 
 
+def test_the_model_is_told_who_he_is(extractive):
+    found = extractive._gather("What did Pezeshkian call for among Islamic nations?", Conversation(), None)
+    block = evidence_block(found.ranked, 1)
+    assert "He called for a unified position" in block and "President Pezeshkian thanked" in block
+
+
 @pytest.fixture(scope="session")
 def local(seed_settings, retriever):
     return Assistant(seed_settings, retriever=retriever, mode="local")
