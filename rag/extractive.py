@@ -142,8 +142,8 @@ def refers_back(text: str) -> bool:
 def with_context(ranked: list[Ranked], sentences: list[SourceSentence]) -> list[SourceSentence]:
     """The answer's sentences with the best one's context: the sentence before it when it opens with a
     back-reference (who "he" is), else the sentence after it when that continues it and scores nearly
-    as well (the letter's demand after "sent a letter"). On the five question sets this added the
-    answer to 4 of 29 wrong answers and took none away."""
+    as well (the letter's demand after "sent a letter"). On the five studied question sets this
+    mended 4 of 29 wrong answers and broke none; on the unseen qa_blind4 it mended none of 6."""
     best = ranked[0]
     at = next(i for i, s in enumerate(sentences) if s.key == best.sentence.key)
     if best.previous and refers_back(best.sentence.text):
