@@ -20,7 +20,7 @@ from rag.align import choose_citations, is_instruction_like, rank_support
 from rag.answer_type import ASKED_FOR, AnswerType, expected, new_answers
 from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
-from rag.extractive import Ranked, compose, rank_sentences, refers_back
+from rag.extractive import Ranked, antecedent, compose, rank_sentences
 from rag.generate import Generator, LocalGenerator, make_generator
 from rag.refuse import Evidence, Idf
 from rag.retrieve import Retriever, check_question
@@ -80,10 +80,9 @@ def evidence_block(ranked: list[Ranked], n: int) -> str:
 
 
 def _context_of(r: Ranked) -> list[SourceSentence]:
-    """What the model needs before a sentence: the sentence its time comes from, and the one before
-    it when it opens with "He" or "The group"."""
-    before = [r.previous] if r.previous and refers_back(r.sentence.text) else []
-    return before + ([r.lead] if r.lead else [])
+    """What the model needs before a sentence: the one before it when that says who its "He" is
+    (`antecedent`), and the sentence its time comes from."""
+    return [s for s in (antecedent(r), r.lead) if s]
 
 
 def _with_gaps(sentences: list[SourceSentence]) -> str:

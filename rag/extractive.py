@@ -29,6 +29,7 @@ CONTINUATION_RATIO = 0.7  # a next sentence that refers back joins the best one 
 SUBJECT_WITHIN = 60  # characters: the back-reference must be the subject of the sentence's opening clause
 # "He", "They", "The group", "These buildings": a subject that only the sentence before explains
 _BACK_REFERENCE = re.compile(r"(?:he|she|they|(?:the|this|these|that|those|such)(?: [a-z]+)?)", re.I)
+_PRONOUN_KINDS = {"he": {"PERSON"}, "she": {"PERSON"}, "they": {"PERSON", "ORG", "NORP", "GPE"}}
 
 
 @dataclass
@@ -130,13 +131,33 @@ def compose(ranked: list[Ranked], expected: AnswerType) -> list[SourceSentence]:
     return list({s.key: s for s in with_context(ranked, sentences)}.values())
 
 
-def refers_back(text: str) -> bool:
-    """The sentence opens on a subject that only the sentence before explains ("He added that...",
-    "The group has linked...")."""
+def back_reference(text: str) -> str | None:
+    """The sentence's opening subject when only the sentence before can explain it ("He" in "He
+    added that...", "The group" in "The group has linked..."), else None."""
     from rag.nlp import subjects
 
     found = subjects(text)
-    return bool(found) and bool(_BACK_REFERENCE.fullmatch(found[0])) and text.find(found[0]) < SUBJECT_WITHIN
+    if found and _BACK_REFERENCE.fullmatch(found[0]) and text.find(found[0]) < SUBJECT_WITHIN:
+        return found[0]
+    return None
+
+
+def antecedent(r: Ranked) -> SourceSentence | None:
+    """The sentence before r's when r opens with a back-reference that it explains: a person for
+    "he", a person or group for "they", the noun itself for "the council" ("...chaired a National
+    Security Council meeting. The council reiterated..."). The official introduced three sentences
+    earlier is not explained by the sentence just before, which is then no help."""
+    from rag.nlp import entities
+
+    reference = back_reference(r.sentence.text) if r.previous else None
+    if reference is None:
+        return None
+    kinds = _PRONOUN_KINDS.get(reference.lower())
+    if kinds is not None:
+        explained = any(e.label in kinds for e in entities(r.previous.text))
+    else:
+        explained = set(content_stems(reference)) <= set(content_stems(r.previous.text))
+    return r.previous if explained else None
 
 
 def with_context(ranked: list[Ranked], sentences: list[SourceSentence]) -> list[SourceSentence]:
@@ -146,9 +167,9 @@ def with_context(ranked: list[Ranked], sentences: list[SourceSentence]) -> list[
     mended 4 of 29 wrong answers and broke none; on the unseen qa_blind4 it mended none of 6."""
     best = ranked[0]
     at = next(i for i, s in enumerate(sentences) if s.key == best.sentence.key)
-    if best.previous and refers_back(best.sentence.text):
-        return sentences[:at] + [best.previous] + sentences[at:]
+    if before := antecedent(best):
+        return sentences[:at] + [before] + sentences[at:]
     after = next((r for r in ranked if r.previous and r.previous.key == best.sentence.key), None)
-    if after and after.score >= CONTINUATION_RATIO * best.score and refers_back(after.sentence.text):
+    if after and after.score >= CONTINUATION_RATIO * best.score and back_reference(after.sentence.text):
         return sentences[:at + 1] + [after.sentence] + sentences[at + 1:]
     return sentences
