@@ -64,6 +64,11 @@ def test_an_answer_that_opens_with_he_names_him(extractive):
     assert_exact(answer)
 
 
+def test_a_sentence_before_that_does_not_say_who_is_left_out(extractive):
+    answer = extractive.ask("Which countries oppose Israeli attacks against Iraq?")
+    assert answer.answer.startswith("The official told Al-Araby Al-Jadeed that the United States, Britain")
+
+
 def test_a_statement_split_over_two_sentences_is_answered_whole(extractive):
     answer = extractive.ask("In his letter to the UN Security Council president, what did Gideon Sa'ar call on the "
                             "Iraqi government to prevent?")
