@@ -37,7 +37,7 @@ _TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunda
 ROLES = frozenset("minister leader official president secretary spokesman spokesperson commander adviser advisor "
                   "premier chief envoy ambassador head cleric general chairman speaker mp lawmaker".split())
 _ROLE_STEMS = frozenset(content_stems(" ".join(ROLES)))
-_ROLE = re.compile(rf"\b({'|'.join(sorted(ROLES))})\b", re.I)
+ROLE_PATTERN = re.compile(rf"\b({'|'.join(sorted(ROLES))})\b", re.I)
 _TITLE_GAP = re.compile(r"(\s+[A-Z][\w.'’-]*){0,3}\s*")  # capitalised words between a title and a name
 _HEAD_NOUN_WORDS = {
     "person": ROLES | {"person", "man", "woman", "politician", "figure"},
@@ -147,7 +147,7 @@ def _bare_roles(text: str, question: str) -> set[str]:
         return set()
     person_starts = [e.start for e in entities(text) if e.label == "PERSON"]
     found = set()
-    for m in _ROLE.finditer(text):
+    for m in ROLE_PATTERN.finditer(text):
         titled = any(_TITLE_GAP.fullmatch(text[m.end():at]) for at in person_starts if at >= m.end())
         if not titled:
             found.add(m.group().lower())

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.align import dot
-from rag.answer_type import AnswerType, new_answers
+from rag.answer_type import ROLE_PATTERN, AnswerType, new_answers
 from rag.evidence import SourceSentence
 from rag.refuse import Idf, coverage
 from rag.text import content_stems
@@ -143,8 +143,8 @@ def back_reference(text: str) -> str | None:
 
 
 def antecedent(r: Ranked) -> SourceSentence | None:
-    """The sentence before r's when r opens with a back-reference that it explains: a person for
-    "he", a person or group for "they", the noun itself for "the council" ("...chaired a National
+    """The sentence before r's when r opens with a back-reference that it explains: a person or a
+    role ("a senior official") for "he", a person, group or role for "they", the noun itself for "the council" ("...chaired a National
     Security Council meeting. The council reiterated..."). The official introduced three sentences
     earlier is not explained by the sentence just before, which is then no help."""
     from rag.nlp import entities
@@ -154,7 +154,8 @@ def antecedent(r: Ranked) -> SourceSentence | None:
         return None
     kinds = _PRONOUN_KINDS.get(reference.lower())
     if kinds is not None:
-        explained = any(e.label in kinds for e in entities(r.previous.text))
+        explained = (any(e.label in kinds for e in entities(r.previous.text))
+                     or bool(ROLE_PATTERN.search(r.previous.text)))
     else:
         explained = set(content_stems(reference)) <= set(content_stems(r.previous.text))
     return r.previous if explained else None
