@@ -145,3 +145,11 @@ def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
     long_question = "What did he say about " + "the war " * 200 + "?"
     conversation.add("Who is Iraq's Defence Minister?", "Thabit al-Abbasi.")
     assert condense(long_question, conversation).startswith("What did Thabit al-Abbasi say about the war")
+
+
+def test_back_references_take_empty_and_odd_text():
+    from rag.extractive import back_reference, with_context
+
+    assert back_reference("") is None and back_reference("\x00\ufffd (()) ---") is None
+    assert back_reference("He added that the talks continue.") == "He"
+    assert with_context([], []) == []
