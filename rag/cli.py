@@ -138,6 +138,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    """Train the reader (see rag.reader.train); writes weights, card and checkpoint to --out."""
+    from dataclasses import fields
+
+    from rag.reader.train import Recipe, train
+
+    given = {f.name: getattr(args, f.name) for f in fields(Recipe) if getattr(args, f.name, None) is not None}
+    card = train(Recipe(**given), args.out, progress=not args.quiet)
+    print(json.dumps(card["validation"], indent=2))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the UI in this process's place (`python -m ui`): the query side never imports the UI."""
     import os
@@ -189,6 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", help="comma-separated configurations, e.g. hybrid,dense,bm25 or extractive,local")
     p.add_argument("--out", type=Path, default=Path("eval/out"), help="output folder (default eval/out)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train-reader", help="train the answer-sentence reader on SQuAD 2.0 and SQuADShifts")
+    p.add_argument("--out", type=Path, default=Path(".rag/reader"),
+                   help="folder for weights, card and checkpoint (default .rag/reader; the product reads "
+                        "rag/reader/weights)")
+    p.add_argument("--data", nargs="+", help="SQuAD-format files (default: ../shared/data's SQuAD 2.0 and SQuADShifts)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", dest="batch_size", type=int)
+    p.add_argument("--learning-rate", dest="learning_rate", type=float)
+    p.add_argument("--negatives", type=int, help="negative sentences per question")
+    p.add_argument("--limit", type=int, help="only the first N training and held-out questions (a smoke test)")
+    p.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, help="steps between checkpoints")
+    p.add_argument("--device", help="cpu (default) or cuda")
+    p.add_argument("--threads", type=int, help="torch threads (default 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("serve", help="open the chat UI on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")

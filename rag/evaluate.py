@@ -106,6 +106,7 @@ def summarize(rows: list[dict], k: int) -> dict:
         "faithfulness": mean([r["faithfulness"] for r in answered]),
         "unsupported_sentences": sum(r["unsupported"] for r in rows),
         "refusal_recall": mean([r["refused"] for r in una]), "false_refusals": mean([r["refused"] for r in ans]),
+        "answerability_auroc": round(metrics.auroc([r["answerability"] for r in ans], [r["answerability"] for r in una]), 4),
         "latency_p50_ms": round(metrics.percentile(latencies, 50), 1),
         "latency_p95_ms": round(metrics.percentile(latencies, 95), 1),
     }
@@ -123,8 +124,8 @@ def run_one(name: str, settings: Settings, mode: str, items: list[Item], out: Pa
     with (out / "results.jsonl").open("w", encoding="utf-8") as f:
         for item in tqdm(items, desc=f"eval {name}", unit="q", disable=not progress):
             answer = assistant.ask(item.raw["question"], conversation_for(item.raw), qid=item.raw["id"])
-            row = score(item, answer)
-            rows.append({**row, "answerability": answer.answerability})
+            row = {**score(item, answer), "answerability": answer.answerability}
+            rows.append(row)
             f.write(json.dumps({**answer.model_dump(), "scores": row}, ensure_ascii=False) + "\n")
     summary = summarize(rows, settings.top_k)
     summary["by_kind"] = {kind: round(sum(r["correct"] for r in rs) / len(rs), 4)
@@ -172,7 +173,7 @@ def _plots(rows: list[dict], out: Path) -> None:
 
 
 REPORT_KEYS = ["accuracy", "similarity", "k", "recall@k", "recall@1", "mrr", "citations_on_gold", "citations_exact", "citation_recall",
-               "citation_precision", "faithfulness", "unsupported_sentences", "refusal_recall", "false_refusals",
+               "citation_precision", "faithfulness", "unsupported_sentences", "refusal_recall", "false_refusals", "answerability_auroc",
                "latency_p50_ms", "latency_p95_ms"]
 
 

@@ -106,3 +106,21 @@ def percentile(values: list[float], q: float) -> float:
         return float(median(values))
     ordered = sorted(values)
     return float(ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))])
+
+
+def auroc(positives: list[float], negatives: list[float]) -> float:
+    """Area under the ROC curve: the chance that a random positive scores above a random negative
+    (ties count half). Used for answerability: answerable questions are the positives."""
+    if not positives or not negatives:
+        return 0.0
+    ranked = sorted([(s, 1) for s in positives] + [(s, 0) for s in negatives])
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        mid = (i + j + 1) / 2  # average 1-based rank of the tied run
+        rank_sum += mid * sum(label for _, label in ranked[i:j])
+        i = j
+    n_pos, n_neg = len(positives), len(negatives)
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)

