@@ -62,7 +62,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(120.0, description="Seconds to wait for the endpoint.")
     verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
     drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
-    refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer (see rag.refuse).")
+    refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum reader probability of the best sentence "
+                                     "to answer (see rag.refuse).")
+    reader_path: Path | None = Field(None, description="Folder with reader.safetensors and reader.json; "
+                                     "unset = the committed reader (rag/reader/weights).")
     trust_model_refusals: bool = Field(False, description="Refuse when the model says the passages do not answer; "
                                        "by default the evidence check decides and the extractive answer stands in.")
 

@@ -22,6 +22,7 @@ from rag.chat import Conversation, condense
 from rag.evidence import SourceSentence, candidate_sentences
 from rag.extractive import Ranked, antecedent, compose, rank_sentences
 from rag.generate import Generator, LocalGenerator, make_generator
+from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.refuse import Evidence, Idf
 from rag.retrieve import Retriever, check_question
 from rag.schema import Answer, AnswerSentence, Citation, Passage
@@ -117,7 +118,9 @@ class Assistant:
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
         self.judge = self.generator if settings.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
         self.idf = Idf(self.retriever.bm25.texts)
-        nlp.warm()  # the answer-type checks' tagger, loaded here rather than in the first question's timing
+        self.reader = Reader(settings.reader_path or WEIGHTS_DIR, threads=settings.torch_threads)
+        self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
+        nlp.warm()  # the answer-type checks' tagger, likewise
 
     def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None,
             k: int | None = None) -> Answer:
@@ -175,9 +178,9 @@ class Assistant:
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
         wanted = expected(question)
         ranked = rank_sentences(question, self.retriever.embedder.embed_query(standalone), candidates, vectors,
-                                self.idf, wanted)
+                                self.idf, wanted, self.reader)
         evidence = Evidence(ranked[0].score if ranked else 0.0, wanted.kind, bool(ranked) and ranked[0].fits,
-                            max((r.base for r in ranked), default=0.0))
+                            max((r.probability for r in ranked), default=0.0))
         return Gathered(standalone, passages, candidates, vectors, ranked, wanted, evidence)
 
     def _generate(self, found: Gathered) -> Iterator[str]:
@@ -249,7 +252,7 @@ def _why(evidence: Evidence) -> str:
         return f"no retrieved sentence states {ASKED_FOR[evidence.kind]}"
     if evidence.kind and evidence.premise_only:
         return f"the sentences about the question do not state {ASKED_FOR[evidence.kind]}"
-    return f"no retrieved sentence answers the question well enough (evidence score {evidence.score:.2f})"
+    return f"the reader found no sentence that states the answer (best probability {evidence.score:.2f})"
 
 
 def _citation(number: int, support, verdict: str) -> Citation:

@@ -32,6 +32,7 @@ class SourceSentence:
     start: int
     end: int
     passage: Passage
+    before: str = ""  # the sentence before it in its article (cleaned), "" at the start of a block
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -71,11 +72,14 @@ def passage_sentences(passage: Passage, path: str) -> list[SourceSentence]:
         log.warning("%s changed since it was indexed: run `rag index`", passage.source)
         return []
     block, a, b = located
+    earlier = sentence_spans(block.text[:a])
+    before = block.text[earlier[-1][0]:earlier[-1][1]] if earlier else ""
     out = []
     for s, e in sentence_spans(block.text[a:b]):
         start, end = block.span(a + s, a + e)
-        out.append(SourceSentence(passage.source, block.text[a + s:a + e], doc.original[start:end], start, end,
-                                  passage))
+        text = block.text[a + s:a + e]
+        out.append(SourceSentence(passage.source, text, doc.original[start:end], start, end, passage, before))
+        before = text
     return out
 
 

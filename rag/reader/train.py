@@ -38,7 +38,7 @@ class Recipe:
     epochs: int = 1
     batch_size: int = 16
     learning_rate: float = 5e-5
-    warmup: float = 0.05  # share of steps with a rising learning rate
+    warmup: float = 0.05  # share of each epoch's steps with a rising learning rate
     negatives: int = 2  # negative sentences per question (see data.training_pairs)
     max_tokens: int = MAX_TOKENS
     frozen_layers: int = FROZEN_LAYERS
@@ -63,6 +63,28 @@ def _questions(recipe: Recipe) -> tuple[list[data.Question], list[data.Question]
         train += t
         held += h
     return (train[:recipe.limit], held[:recipe.limit]) if recipe.limit else (train, held)
+
+
+def _batches(questions: list[data.Question], recipe: Recipe) -> list[list[data.Pair]]:
+    """Every epoch's pairs (negatives drawn anew), shuffled and cut into batches within the epoch, so the
+    first epochs of a longer run are exactly a shorter run."""
+    rng, batches = random.Random(recipe.seed), []
+    for _ in range(recipe.epochs):
+        epoch = data.training_pairs(questions, recipe.negatives, rng)
+        rng.shuffle(epoch)
+        batches += [epoch[i:i + recipe.batch_size] for i in range(0, len(epoch), recipe.batch_size)]
+    return batches
+
+
+def _per_epoch(steps_per_epoch: int, warmup: float):
+    """Learning-rate factor: linear warm-up, then linear decay to 0, within each epoch (so a run
+    extended by an epoch from its last checkpoint is the longer run)."""
+    rise = int(warmup * steps_per_epoch)
+
+    def factor(step: int) -> float:
+        at = step % steps_per_epoch
+        return at / max(1, rise) if at < rise else max(0.0, (steps_per_epoch - at) / max(1, steps_per_epoch - rise))
+    return factor
 
 
 def _set_trainable(network) -> None:
@@ -99,7 +121,7 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     """Train, validate on the held-out articles, and write the weights and their card data to `out`."""
     import torch
     from tqdm import tqdm
-    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoTokenizer
 
     from rag.reader.score import base_model_path
 
@@ -108,30 +130,25 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     torch.manual_seed(recipe.seed)
     torch.set_num_threads(recipe.threads)
     train_q, held_q = _questions(recipe)
-    rng = random.Random(recipe.seed)
-    pairs = []
-    for _ in range(recipe.epochs):
-        epoch = data.training_pairs(train_q, recipe.negatives, rng)
-        rng.shuffle(epoch)
-        pairs += epoch
+    batches = _batches(train_q, recipe)
     log.info("recipe %s", json.dumps(asdict(recipe)))
-    log.info("%d training questions, %d held out; %d pairs (%d positive)", len(train_q), len(held_q), len(pairs),
-             sum(p.label for p in pairs))
+    log.info("%d training questions, %d held out; %d batches of %d pairs", len(train_q), len(held_q), len(batches),
+             recipe.batch_size)
     base = base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     network = build_network(base).to(recipe.device)
     _set_trainable(network)
     params = [p for p in network.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate)
-    steps = (len(pairs) + recipe.batch_size - 1) // recipe.batch_size
-    schedule = get_linear_schedule_with_warmup(optimizer, int(recipe.warmup * steps), steps)
+    steps = len(batches)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _per_epoch(steps // recipe.epochs, recipe.warmup))
     checkpoint = out / "checkpoint.pt"
     start = _load_checkpoint(checkpoint, network, optimizer, schedule)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     network.train()
     bar = tqdm(range(start, steps), desc="train reader", unit="batch", disable=not progress, initial=start, total=steps)
     for step in bar:
-        batch = pairs[step * recipe.batch_size:(step + 1) * recipe.batch_size]
+        batch = batches[step]
         inputs = encode(tokenizer, [p.question for p in batch], [p.second for p in batch]).to(recipe.device)
         logits = network(**inputs).logits.squeeze(-1)
         loss = loss_fn(logits, torch.tensor([p.label for p in batch], device=recipe.device))

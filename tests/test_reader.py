@@ -1,0 +1,94 @@
+"""The reader: its training data, its training command, the committed weights and their loading."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.metrics import auroc
+from rag.reader.data import read_questions, training_pairs
+from rag.reader.model import second_segment
+from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
+from rag.reader.train import DEFAULT_DATA, Recipe, sha256, train
+
+PARAGRAPH = ("The Rhine rises in the Swiss Alps. It flows north through Germany. "
+             "Its mouth is in the Netherlands, near Rotterdam.")
+
+
+def _squad_file(tmp_path: Path) -> Path:
+    qas = [{"id": "a", "question": "Where is the mouth of the Rhine?", "is_impossible": False,
+            "answers": [{"text": "the Netherlands", "answer_start": PARAGRAPH.index("the Netherlands")}]},
+           {"id": "u", "question": "Where is the mouth of the Danube?", "is_impossible": True, "answers": [],
+            "plausible_answers": [{"text": "Rotterdam", "answer_start": PARAGRAPH.index("Rotterdam")}]}]
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"data": [{"title": "Rhine", "paragraphs": [{"context": PARAGRAPH, "qas": qas}]}]}))
+    return path
+
+
+def test_pairs_mark_the_answer_sentence_and_take_the_plausible_one_as_a_hard_negative(tmp_path):
+    questions = read_questions(_squad_file(tmp_path))
+    assert [q.answer_at for q in questions] == [{2}, set()]
+    assert questions[1].plausible_at == {2}
+    pairs = training_pairs(questions, negatives=1, rng=random.Random(0))
+    positives = [p for p in pairs if p.label == 1.0]
+    assert [p.qid for p in positives] == ["a"] and positives[0].second.startswith("Its mouth is in the Netherlands")
+    assert "It flows north through Germany." in positives[0].second  # the sentence before, as context
+    unanswerable = [p for p in pairs if p.qid == "u"]
+    assert len(unanswerable) == 1 and unanswerable[0].label == 0.0 and "Rotterdam" in unanswerable[0].second
+
+
+def test_the_sentence_comes_before_its_context_so_truncation_drops_context_first():
+    assert second_segment("He said so.", "Sa'ar wrote.", "News") == "He said so. [SEP] News: Sa'ar wrote."
+    assert second_segment("He said so.") == "He said so."
+
+
+def test_auroc_on_hand_made_scores():
+    assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auroc([0.1], [0.9]) == 0.0
+    assert auroc([0.5, 0.5], [0.5]) == 0.5
+    assert auroc([], [0.3]) == 0.0
+
+
+@pytest.mark.skipif(not DEFAULT_DATA[0].is_file(), reason="../shared/data is not beside the repository")
+def test_train_reader_command_trains_a_few_steps_and_resumes(tmp_path):
+    recipe = Recipe(data=[str(DEFAULT_DATA[0])], limit=12, batch_size=8, checkpoint_every=1)
+    card = train(recipe, tmp_path, progress=False)
+    weights = tmp_path / "reader.safetensors"
+    assert card["weights_sha256"] == sha256(weights)
+    assert card["data_sha256"] == {"squad2-30.json": sha256(DEFAULT_DATA[0])}
+    assert card["recipe"]["seed"] == 13 and "squad2-30" in card["validation"]
+    probabilities = Reader(tmp_path).probabilities("Where is the mouth of the Rhine?", [PARAGRAPH, "Unrelated."])
+    assert len(probabilities) == 2 and all(0 < p < 1 for p in probabilities)
+    weights.unlink()  # a rerun resumes from the final checkpoint: nothing is trained again, the same weights come out
+    assert train(recipe, tmp_path, progress=False)["weights_sha256"] == card["weights_sha256"]
+
+
+def test_the_committed_reader_prefers_the_answer_sentence():
+    reader = Reader()
+    question = "Who is the leader of Kata'ib Sayyid al-Shuhada?"
+    answer, premise, other = reader.probabilities(question, [
+        second_segment("The leader of Kata'ib Sayyid al-Shuhada, Abu Alaa al-Walaei, vowed to \"set the Middle East "
+                       "on fire\" if Iran is attacked."),
+        second_segment("Kata'ib Sayyid al-Shuhada is one of the militias in the Islamic Resistance in Iraq."),
+        second_segment("Two Israeli missiles fell on the outskirts of Dhi Qar governorate.")])
+    assert answer > 0.5 > other and answer > premise
+
+
+def test_the_committed_weights_match_their_card():
+    card = json.loads((WEIGHTS_DIR / "reader.json").read_text())
+    assert sha256(WEIGHTS_DIR / "reader.safetensors") == card["weights_sha256"]
+    assert (WEIGHTS_DIR / "reader.safetensors").stat().st_size <= 50 * 2**20
+
+
+def test_missing_or_corrupt_reader_weights_give_one_clear_error(tmp_path):
+    with pytest.raises(ReaderMissing, match="git checkout -- rag/reader/weights"):
+        Reader(tmp_path)  # no card at all
+    shutil.copy(WEIGHTS_DIR / "reader.json", tmp_path)
+    (tmp_path / "reader.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ReaderMissing, match="missing or corrupt"):
+        Reader(tmp_path).probabilities("Who?", ["Someone."])
+    assert Reader().probabilities("Who?", []) == []
