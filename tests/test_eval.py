@@ -59,10 +59,12 @@ def test_a_wrong_citation_lowers_precision():
 def test_refused_answerable_question_is_a_false_refusal():
     row = dict(kind="fact", correct=False, similarity=0.0, hit_rank=1, cites_gold=None, citations_exact=True,
                citation_recall=0.0, citation_precision=0.0, faithfulness=0.0, unsupported=0, latency_ms=5.0)
-    rows = [{**row, "answerable": True, "refused": True}, {**row, "answerable": True, "refused": False},
-            {**row, "answerable": False, "refused": True, "correct": True}]
+    rows = [{**row, "answerable": True, "refused": True, "answerability": 0.3},
+            {**row, "answerable": True, "refused": False, "answerability": 0.9},
+            {**row, "answerable": False, "refused": True, "correct": True, "answerability": 0.1}]
     summary = summarize(rows, 5)
     assert summary["false_refusals"] == 0.5 and summary["refusal_recall"] == 1.0
+    assert summary["answerability_auroc"] == 1.0
 
 
 def test_locate_and_faithfulness():

@@ -16,11 +16,11 @@ import hashlib
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.sentences import sentence_spans
-from rag.reader.model import second_segment
+from rag.reader.model import CONTEXT_SEPARATOR, second_segment
 
 HELD_OUT_PERCENT = 17  # about 5 of the 30 SQuAD 2.0 articles and 8 of the 48 SQuADShifts ones
 _WORD = re.compile(r"[a-z0-9]+")
@@ -49,6 +49,8 @@ class Question:
     sentences: list[str]
     answer_at: set[int]  # indices of sentences holding the answer (empty: unanswerable)
     plausible_at: set[int]  # for unanswerable questions, sentences holding the plausible answer
+    elsewhere: list[str] = field(default_factory=list)  # second segments of the article's other paragraphs
+    answers: list[str] = field(default_factory=list)  # answer texts (a sentence elsewhere holding one is no negative)
 
 
 def is_held_out(article: str) -> bool:
@@ -65,21 +67,28 @@ def _sentences_touching(spans: list[tuple[int, int]], answers: list[dict]) -> se
 
 
 def read_questions(path: Path) -> list[Question]:
-    """Every question of a SQuAD-format file, with its paragraph split into sentences."""
+    """Every question of a SQuAD-format file, with its paragraph split into sentences and the
+    article's other paragraphs' sentences beside it (what retrieval puts next to the right one)."""
     out = []
     for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
         title = article["title"]
+        paragraphs = []
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
             spans = sentence_spans(context)
             sentences = [context[a:b] for a, b in spans]
             seconds = [second_segment(s, sentences[i - 1] if i else "", title) for i, s in enumerate(sentences)]
+            paragraphs.append(seconds)
             for qa in paragraph["qas"]:
                 impossible = qa.get("is_impossible", False)
                 answer_at = set() if impossible else _sentences_touching(spans, qa["answers"])
                 plausible_at = _sentences_touching(spans, qa.get("plausible_answers", [])) if impossible else set()
                 if impossible or answer_at:
-                    out.append(Question(qa["id"], path.stem, title, qa["question"], seconds, sentences, answer_at, plausible_at))
+                    out.append(Question(qa["id"], path.stem, title, qa["question"], seconds, sentences, answer_at,
+                                        plausible_at, answers=[a["text"] for a in qa["answers"]]))
+        for q in out:
+            if q.article == title and not q.elsewhere:
+                q.elsewhere = [s for seconds in paragraphs if seconds is not q.seconds for s in seconds]
     return out
 
 
@@ -88,21 +97,33 @@ def _overlap(question: str, sentence: str) -> int:
     return len(wanted & set(_WORD.findall(sentence.lower())))
 
 
+def _elsewhere_negative(q: Question) -> str | None:
+    """The sentence of another paragraph sharing most words with the question and holding no answer text:
+    the distractor retrieval brings beside the right passage."""
+    answers = [a.lower() for a in q.answers]
+    fair = [s for s in q.elsewhere if not any(a in s.lower() for a in answers)]
+    return max(fair, key=lambda s: _overlap(q.text, s.split(CONTEXT_SEPARATOR)[0]), default=None)
+
+
 def training_pairs(questions: list[Question], negatives: int, rng: random.Random) -> list[Pair]:
-    """Per question: its answer sentence(s) as positives; as negatives the plausible-answer sentence
-    (unanswerable ones), the other sentence sharing most words with the question, and random others,
-    `negatives` in all."""
+    """Per question: its answer sentence(s) as positives; as negatives the best-matching sentence of another
+    paragraph (`_elsewhere_negative`), the plausible-answer sentence (unanswerable ones), the other sentence
+    of the paragraph sharing most words with the question, and random others, `negatives` in all."""
     pairs = []
     for q in questions:
+        distractor = _elsewhere_negative(q) if negatives else None
+        if distractor:
+            pairs.append(Pair(q.text, distractor, 0.0, q.qid, bool(q.answer_at)))
         answerable = bool(q.answer_at)
         pairs += [Pair(q.text, q.seconds[i], 1.0, q.qid, True) for i in sorted(q.answer_at)]
         others = [i for i in range(len(q.sentences)) if i not in q.answer_at]
-        chosen = [i for i in sorted(q.plausible_at) if i in others][:negatives]
+        budget = negatives - bool(distractor)
+        chosen = [i for i in sorted(q.plausible_at) if i in others][:budget]
         rest = sorted((i for i in others if i not in chosen), key=lambda i: -_overlap(q.text, q.sentences[i]))
-        if rest and len(chosen) < negatives:
+        if rest and len(chosen) < budget:
             chosen.append(rest.pop(0))
         rng.shuffle(rest)
-        chosen += rest[:max(negatives - len(chosen), 0)]
+        chosen += rest[:max(budget - len(chosen), 0)]
         pairs += [Pair(q.text, q.seconds[i], 0.0, q.qid, answerable) for i in chosen]
     return pairs
 
