@@ -118,8 +118,10 @@ class Assistant:
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
         self.judge = self.generator if settings.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
         self.idf = Idf(self.retriever.bm25.texts)
-        self.reader = Reader(settings.reader_path or WEIGHTS_DIR, threads=settings.torch_threads)
-        self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
+        self.reader = Reader(settings.reader_path or WEIGHTS_DIR, threads=settings.torch_threads) \
+            if settings.ranker == "reader" else None
+        if self.reader:
+            self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
         nlp.warm()  # the answer-type checks' tagger, likewise
 
     def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None,
@@ -137,7 +139,8 @@ class Assistant:
             found = self._gather(question, conversation, k)
         base = dict(id=qid, question=question, standalone_question=found.standalone, mode=self.mode,
                     passages=found.passages, answerability=round(found.evidence.score, 4))
-        if not found.candidates or not found.evidence.answers(self.settings.refusal_threshold):
+        threshold = self.settings.reader_threshold if self.reader else self.settings.refusal_threshold
+        if not found.candidates or not found.evidence.answers(threshold):
             yield self._refusal(base, _why(found.evidence), conversation, timer, started)
             return
         with timer("generate"):
@@ -180,7 +183,7 @@ class Assistant:
         ranked = rank_sentences(question, self.retriever.embedder.embed_query(standalone), candidates, vectors,
                                 self.idf, wanted, self.reader)
         evidence = Evidence(ranked[0].score if ranked else 0.0, wanted.kind, bool(ranked) and ranked[0].fits,
-                            max((r.probability for r in ranked), default=0.0))
+                            max((r.strength for r in ranked), default=0.0))
         return Gathered(standalone, passages, candidates, vectors, ranked, wanted, evidence)
 
     def _generate(self, found: Gathered) -> Iterator[str]:
@@ -252,7 +255,7 @@ def _why(evidence: Evidence) -> str:
         return f"no retrieved sentence states {ASKED_FOR[evidence.kind]}"
     if evidence.kind and evidence.premise_only:
         return f"the sentences about the question do not state {ASKED_FOR[evidence.kind]}"
-    return f"the reader found no sentence that states the answer (best probability {evidence.score:.2f})"
+    return f"no retrieved sentence answers the question well enough (evidence score {evidence.score:.2f})"
 
 
 def _citation(number: int, support, verdict: str) -> Citation:

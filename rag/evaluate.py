@@ -25,7 +25,8 @@ CONFIGS = {
     "hybrid": ({"retrieval": "hybrid"}, "extractive"), "dense": ({"retrieval": "dense"}, "extractive"),
     "bm25": ({"retrieval": "bm25"}, "extractive"), "k3": ({"top_k": 3}, "extractive"),
     "k8": ({"top_k": 8}, "extractive"), "bm25x2": ({"bm25_weight": 2.0}, "extractive"),
-    "bm25x3": ({"bm25_weight": 3.0}, "extractive"),
+    "bm25x3": ({"bm25_weight": 3.0}, "extractive"), "reader": ({"ranker": "reader"}, "extractive"),
+    "reader-local": ({"ranker": "reader"}, "local"),
 }
 
 
