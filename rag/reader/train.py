@@ -123,10 +123,9 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     from tqdm import tqdm
     from transformers import AutoTokenizer
 
-    from rag.reader.score import base_model_path
+    from index.embed import packaged_model_path
 
     out.mkdir(parents=True, exist_ok=True)
-    random.seed(recipe.seed)
     torch.manual_seed(recipe.seed)
     torch.set_num_threads(recipe.threads)
     train_q, held_q = _questions(recipe)
@@ -134,7 +133,7 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     log.info("recipe %s", json.dumps(asdict(recipe)))
     log.info("%d training questions, %d held out; %d batches of %d pairs", len(train_q), len(held_q), len(batches),
              recipe.batch_size)
-    base = base_model_path()
+    base = packaged_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     network = build_network(base).to(recipe.device)
     _set_trainable(network)
