@@ -92,6 +92,8 @@ def test_missing_or_corrupt_reader_weights_give_one_clear_error(tmp_path):
     with pytest.raises(ReaderMissing, match="missing or corrupt"):
         Reader(tmp_path).probabilities("Who?", ["Someone."])
     assert Reader().probabilities("Who?", []) == []
+    huge = Reader().probabilities("Who said it? " * 400, [second_segment("He said so. " * 100, "Sa'ar wrote.", "News")])
+    assert len(huge) == 1 and 0 < huge[0] < 1  # both segments far past 96 tokens are truncated, not rejected
 
 
 def test_the_reader_ranks_and_refuses_in_the_pipeline(seed_settings, retriever):
