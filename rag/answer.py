@@ -18,9 +18,10 @@ from index.settings import Settings
 from rag import nlp, prompts
 from rag.align import choose_citations, is_instruction_like, rank_support
 from rag.answer_type import ASKED_FOR, AnswerType, expected, new_answers
-from rag.chat import Conversation, condense
+from rag.chat import Conversation
 from rag.evidence import SourceSentence, candidate_sentences
 from rag.extractive import Ranked, antecedent, compose, rank_sentences
+from rag.follow_up import standalone
 from rag.generate import Generator, LocalGenerator, make_generator
 from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.refuse import Evidence, Idf
@@ -98,7 +99,8 @@ def _with_gaps(sentences: list[SourceSentence]) -> str:
 class Gathered:
     """Everything retrieval found for one question."""
 
-    standalone: str
+    standalone: str  # what retrieval searched
+    asked: str  # what ranking read: the question, with the people its pronouns stand for named
     passages: list[Passage]
     candidates: list[SourceSentence]
     vectors: list[list[float]]  # one per candidate
@@ -139,23 +141,28 @@ class Assistant:
             found = self._gather(question, conversation, k)
         base = dict(id=qid, question=question, standalone_question=found.standalone, mode=self.mode,
                     passages=found.passages, answerability=round(found.evidence.score, 4))
+        answer = yield from self._answer(found, base, conversation, timer)
+        answer.timings_ms = {"retrieve": 0.0, "generate": 0.0, "verify": 0.0, **timer,
+                             "total": round((time.perf_counter() - started) * 1000, 1)}
+        conversation.add(answer, found.asked)
+        yield answer
+
+    def _answer(self, found: Gathered, base: dict, conversation: Conversation, timer: Timer) -> Iterator[str]:
+        """Stream the draft; returns the cited Answer, or a refusal when the evidence, the model or
+        the verification says the articles do not answer."""
         threshold = self.settings.reader_threshold if self.reader else self.settings.refusal_threshold
         if not found.candidates or not found.evidence.answers(threshold):
-            yield self._refusal(base, _why(found.evidence), conversation, timer, started)
-            return
+            return _refusal(base, _why(found.evidence))
         with timer("generate"):
             text = yield from self._generate(found)
         if self.settings.trust_model_refusals and _declined(text):
-            yield self._refusal(base, "the model found no answer in the passages", conversation, timer, started)
-            return
+            return _refusal(base, "the model found no answer in the passages")
         with timer("verify"):
             drafted_by, sentences, citations = self._verified(text, found, conversation)
         if not _any_supported(sentences):
-            yield self._refusal(base, "no sentence of the draft answer is supported by the articles", conversation,
-                                timer, started)
-            return
-        yield self._finish(Answer(answer=_join(sentences, self.settings), refused=False, sentences=sentences,
-                                  citations=citations, drafted_by=drafted_by, **base), conversation, timer, started)
+            return _refusal(base, "no sentence of the draft answer is supported by the articles")
+        return Answer(answer=_join(sentences, self.settings), refused=False, sentences=sentences,
+                      citations=citations, drafted_by=drafted_by, **base)
 
     def _verified(self, text: str, found: Gathered, conversation: Conversation):
         """(drafted_by, sentences, citations) of the model's draft; when the model declined, or wrote
@@ -175,16 +182,16 @@ class Assistant:
 
     def _gather(self, question: str, conversation: Conversation, k: int | None) -> Gathered:
         """Rewrite a follow-up, retrieve, split passages into candidate sentences, rank them, judge the evidence."""
-        standalone = condense(question, conversation, self.generator)
-        passages = self.retriever.search(standalone, k=k)
+        alone = standalone(question, conversation, self.generator)
+        passages = self.retriever.search(alone.query, k=k)
         candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
-        wanted = expected(question)
-        ranked = rank_sentences(question, self.retriever.embedder.embed_query(standalone), candidates, vectors,
+        wanted = expected(alone.question)
+        ranked = rank_sentences(alone.question, self.retriever.embedder.embed_query(alone.query), candidates, vectors,
                                 self.idf, wanted, self.reader)
         evidence = Evidence(ranked[0].score if ranked else 0.0, wanted.kind, bool(ranked) and ranked[0].fits,
                             max((r.strength for r in ranked), default=0.0))
-        return Gathered(standalone, passages, candidates, vectors, ranked, wanted, evidence)
+        return Gathered(alone.query, alone.question, passages, candidates, vectors, ranked, wanted, evidence)
 
     def _generate(self, found: Gathered) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
@@ -220,15 +227,9 @@ class Assistant:
             sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))
         return sentences, sorted(citations.values(), key=lambda c: c.id)
 
-    def _refusal(self, base: dict, reason: str, conversation: Conversation, timer: Timer, started: float) -> Answer:
-        answer = Answer(answer=f"{prompts.REFUSAL} {prompts.REFUSAL_RELATED}", refused=True, refusal_reason=reason, **base)
-        return self._finish(answer, conversation, timer, started)
 
-    def _finish(self, answer: Answer, conversation: Conversation, timer: Timer, started: float) -> Answer:
-        conversation.add(answer.question, answer.answer)
-        answer.timings_ms = {"retrieve": 0.0, "generate": 0.0, "verify": 0.0, **timer,
-                             "total": round((time.perf_counter() - started) * 1000, 1)}
-        return answer
+def _refusal(base: dict, reason: str) -> Answer:
+    return Answer(answer=f"{prompts.REFUSAL} {prompts.REFUSAL_RELATED}", refused=True, refusal_reason=reason, **base)
 
 
 def extractive_text(found: Gathered) -> str:

@@ -1,28 +1,30 @@
-"""Conversations: history, follow-up rewriting, and citation numbers stable across turns."""
+"""Conversations: the answers given so far, citation numbers stable across turns, and the server's
+conversations kept by id for its API clients."""
 
 from __future__ import annotations
 
-import logging
 import re
+import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from rag import prompts
-from rag.text import words
-
-log = logging.getLogger(__name__)
-
-FOLLOW_UP_CUES = frozenset("he she they him her his hers their theirs them it its this that these those there "
-                           "the group the official the minister".split())
-MAX_STANDALONE_CHARS = 400
-_PERSONAL_PRONOUN = re.compile(r"\b(he|him|his|she)\b", re.I)
+from index.errors import RagError
+from rag.schema import Answer
 
 
 @dataclass
 class Conversation:
-    """One user's conversation; the [n] number of a span is fixed at its first citation."""
+    """One user's conversation; the [n] number of a span is fixed at its first citation.
 
-    turns: list[tuple[str, str]] = field(default_factory=list)  # (question, answer text without markers)
+    `asked` holds, per turn, the question as ranking read it (a follow-up's pronouns resolved), for
+    the next follow-up to lean on."""
+
+    answers: list[Answer] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
     numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def number(self, key: tuple[str, int, int]) -> int:
         """The citation number of a span, assigned on first appearance."""
@@ -30,54 +32,46 @@ class Conversation:
             self.numbers[key] = len(self.numbers) + 1
         return self.numbers[key]
 
-    def add(self, question: str, answer: str) -> None:
+    def add(self, answer: Answer, asked: str | None = None) -> None:
         """Record a finished turn."""
-        self.turns.append((question, re.sub(r"\s*\[\d+\]", "", answer)))
+        self.answers.append(answer)
+        self.asked.append(asked or answer.question)
+
+    def add_exchange(self, question: str, answer: str) -> None:
+        """Record a turn given as text (a history handed in by an evaluation set or a client)."""
+        self.add(Answer(question=question, standalone_question=question, answer=answer, refused=False))
+
+    @property
+    def last(self) -> Answer | None:
+        """The latest answer, if any."""
+        return self.answers[-1] if self.answers else None
 
 
-def looks_like_follow_up(question: str) -> bool:
-    """True for a question that leans on the conversation ("what did he demand?")."""
-    ws = words(question)
-    return len(ws) <= 4 or bool(FOLLOW_UP_CUES & set(ws))
+def plain(answer: Answer) -> str:
+    """An answer's text without its [n] markers, as the next turn reads it."""
+    return re.sub(r"\s*\[(\d+|unsupported)\]", "", answer.answer)
 
 
-def heuristic_standalone(question: str, conversation: Conversation) -> str:
-    """The question followed by the previous question and answer, for retrieval to lean on."""
-    last_q, last_a = conversation.turns[-1]
-    return f"{question} ({last_q} {last_a})"[:MAX_STANDALONE_CHARS]
+class Conversations:
+    """The conversations a server keeps for its API clients, each under an unguessable id; past
+    `limit`, the least recently used is dropped (its client gets a message saying to start anew)."""
 
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._kept: OrderedDict[str, Conversation] = OrderedDict()
+        self._lock = threading.Lock()
 
-def resolve_person(question: str, conversation: Conversation) -> str | None:
-    """The question with its first he/him/his/she replaced by the person the last turn named
-    ("What did he demand?" after "...? Abu Hussein al-Hamidawi." -> "What did Abu Hussein
-    al-Hamidawi demand?"); None when there is no such pronoun or no person to put in its place."""
-    from rag.nlp import entities
-
-    pronoun = _PERSONAL_PRONOUN.search(question)
-    last_q, last_a = conversation.turns[-1]
-    people = [e.text for text in (last_a, last_q) for e in entities(text) if e.label == "PERSON"]
-    if not pronoun or not people:
-        return None
-    name = people[0] + ("'s" if pronoun.group().lower() == "his" else "")
-    return question[:pronoun.start()] + name + question[pronoun.end():]
-
-
-def condense(question: str, conversation: Conversation | None, generator=None) -> str:
-    """A standalone version of a follow-up question (the question itself when it needs none): the
-    person a pronoun stands for put in its place; else the model's rewrite; else the question with
-    the last turn appended."""
-    if not conversation or not conversation.turns or not looks_like_follow_up(question):
-        return question
-    if resolved := resolve_person(question, conversation):
-        return resolved
-    if generator is None:
-        return heuristic_standalone(question, conversation)
-    history = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in conversation.turns[-3:])
-    messages = [{"role": "system", "content": prompts.CONDENSE_SYSTEM},
-                {"role": "user", "content": prompts.CONDENSE_USER.format(history=history, question=question)}]
-    rewritten = generator.complete(messages, max_tokens=60).strip().split("\n")[0]
-    if (not rewritten or len(rewritten) > MAX_STANDALONE_CHARS or prompts.NOT_IN_CORPUS in rewritten
-            or FOLLOW_UP_CUES & set(words(rewritten))):  # a small model often keeps the pronoun
-        return heuristic_standalone(question, conversation)
-    log.info("follow-up rewritten as %r", rewritten)
-    return rewritten
+    def get(self, conversation_id: str | None) -> Conversation:
+        """The conversation with this id, or a new one when the id is empty."""
+        with self._lock:
+            if not conversation_id:
+                conversation = Conversation()
+                self._kept[conversation.id] = conversation
+                while len(self._kept) > self.limit:
+                    self._kept.popitem(last=False)
+                return conversation
+            if conversation_id not in self._kept:
+                raise RagError(f"no conversation {conversation_id[:40]!r} is kept here (unknown, or dropped after "
+                               f"{self.limit} newer ones): send no conversation_id to start a new conversation")
+            self._kept.move_to_end(conversation_id)
+            return self._kept[conversation_id]

@@ -106,9 +106,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from index.errors import RagError
     from rag.answer import Assistant
     from rag.chat import Conversation
+    from rag.transcript import save
 
     assistant, conversation = Assistant(_settings(args), mode=args.mode), Conversation()
-    print("Ask about the articles (empty line or Ctrl-D to quit).")
+    print("Ask about the articles (empty line or Ctrl-D to quit)." +
+          (f" The conversation is saved to {args.save} after each answer." if args.save else ""))
     while True:
         try:
             question = input("> ").strip()
@@ -120,11 +122,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
             _print_streamed(assistant, question, conversation)
         except RagError as exc:
             print(f"rag: {exc}", file=sys.stderr)
+            continue
+        if args.save:
+            try:
+                save(conversation, args.save)
+            except OSError as exc:
+                print(f"rag: could not save the conversation to {args.save} ({exc.strerror}): give --save a "
+                      "writable path", file=sys.stderr)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run the evaluation set and write results, summary, report and plots."""
-    from rag.evaluate import CONFIGS, evaluate
+    from rag.evaluate import CONFIGS, evaluate_sets
 
     settings = _settings(args)
     if args.corpus:
@@ -133,7 +142,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise SystemExit(f"rag eval: unknown configuration {unknown}; choose from {sorted(CONFIGS)}")
-    evaluate(settings, args.qa, settings.corpus_dir, args.out, configs)
+    evaluate_sets(settings, args.qa, settings.corpus_dir, args.out, configs)
     print((args.out / "report.md").read_text())
     return 0
 
@@ -192,10 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="interactive conversation in the terminal")
     p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
     p.add_argument("--k", type=int, help="passages to retrieve")
+    p.add_argument("--save", type=Path, metavar="FILE", help="save the conversation with its citations after each "
+                   "answer: JSON for a .json name, Markdown otherwise")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", help="evaluate on a Q&A set: retrieval, answers, citations, refusals")
-    p.add_argument("--qa", type=Path, default=Path("eval/qa.jsonl"), help="Q&A file (default eval/qa.jsonl)")
+    p.add_argument("--qa", type=Path, nargs="+", default=[Path("eval/qa.jsonl")],
+                   help="Q&A files, single questions or conversations (default eval/qa.jsonl); several are "
+                        "reported side by side")
     p.add_argument("--corpus", type=Path, help="folder the evidence quotes come from (default: the corpus)")
     p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
     p.add_argument("--compare", help="comma-separated configurations, e.g. hybrid,dense,bm25 or extractive,local")

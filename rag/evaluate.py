@@ -16,6 +16,7 @@ from pathlib import Path
 from index.settings import Settings
 from rag import metrics
 from rag.chat import Conversation
+from rag.conversation_eval import CONVERSATION_KEYS, ask_conversation, is_conversation_set, summarize_turns, turn_items
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +39,25 @@ class Item:
     gold: list[tuple[str, tuple[int, int]]]
 
 
-def load_items(qa: Path, corpus: Path) -> list[Item]:
-    """Read the Q&A file and locate every evidence quote in its article."""
-    items = []
-    for line in qa.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        gold = []
-        for ev in raw.get("evidence", []):
-            span = metrics.locate(ev["quote"], (corpus / ev["source"]).read_text(encoding="utf-8"))
-            if span is None:
-                log.warning("%s: evidence quote not found in %s", raw["id"], ev["source"])
-            else:
-                gold.append((ev["source"], span))
-        items.append(Item(raw, gold))
-    return items
+def load_items(qa: Path, corpus: Path) -> list[list[Item]]:
+    """Read the Q&A file and locate every evidence quote in its article: one list per conversation
+    of a conversation set (`rag.conversation_eval`), else one single-item list per question."""
+    lines = [json.loads(line) for line in qa.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if is_conversation_set(qa):
+        return [[locate_gold(turn, corpus) for turn in turn_items(raw)] for raw in lines]
+    return [[locate_gold(raw, corpus)] for raw in lines]
+
+
+def locate_gold(raw: dict, corpus: Path) -> Item:
+    """The item with its evidence quotes located in the articles (a quote not found is logged and left out)."""
+    gold = []
+    for ev in raw.get("evidence", []):
+        span = metrics.locate(ev["quote"], (corpus / ev["source"]).read_text(encoding="utf-8"))
+        if span is None:
+            log.warning("%s: evidence quote not found in %s", raw["id"], ev["source"])
+        else:
+            gold.append((ev["source"], span))
+    return Item(raw, gold)
 
 
 def conversation_for(raw: dict) -> Conversation:
@@ -63,8 +67,14 @@ def conversation_for(raw: dict) -> Conversation:
         if turn["role"] == "user":
             question = turn["content"]
         elif question is not None:
-            conversation.add(question, turn["content"])
+            conversation.add_exchange(question, turn["content"])
     return conversation
+
+
+def _ask_single(item: Item, ask) -> tuple:
+    """(answer, scores) of one question, asked with the history the item carries."""
+    answer = ask(item.raw["question"], conversation_for(item.raw), item.raw["id"])
+    return answer, {**score(item, answer), "answerability": answer.answerability}
 
 
 def score(item: Item, answer) -> dict:
@@ -113,22 +123,28 @@ def summarize(rows: list[dict], k: int) -> dict:
     }
 
 
-def run_one(name: str, settings: Settings, mode: str, items: list[Item], out: Path, progress: bool = True) -> dict:
-    """Evaluate one configuration; write its results and return its summary."""
+def run_one(name: str, settings: Settings, mode: str, items: list[list[Item]], out: Path,
+            progress: bool = True, conversations: bool = False) -> dict:
+    """Evaluate one configuration; write its results and return its summary. With `conversations`,
+    each group of items is one conversation, asked turn by turn."""
     from tqdm import tqdm
 
     from rag.answer import Assistant
 
     assistant = Assistant(settings, mode=mode)
+    ask = lambda question, conversation, qid: assistant.ask(question, conversation, qid=qid)  # noqa: E731
     rows = []
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.jsonl").open("w", encoding="utf-8") as f:
-        for item in tqdm(items, desc=f"eval {name}", unit="q", disable=not progress):
-            answer = assistant.ask(item.raw["question"], conversation_for(item.raw), qid=item.raw["id"])
-            row = {**score(item, answer), "answerability": answer.answerability}
-            rows.append(row)
-            f.write(json.dumps({**answer.model_dump(), "scores": row}, ensure_ascii=False) + "\n")
+        for group in tqdm(items, desc=f"eval {name}", unit="conversation" if conversations else "q",
+                          disable=not progress):
+            turns = ask_conversation(group, ask, score) if conversations else [_ask_single(group[0], ask)]
+            for answer, row in turns:
+                rows.append(row)
+                f.write(json.dumps({**answer.model_dump(), "scores": row}, ensure_ascii=False) + "\n")
     summary = summarize(rows, settings.top_k)
+    if conversations:
+        summary.update(summarize_turns(rows))
     summary["by_kind"] = {kind: round(sum(r["correct"] for r in rs) / len(rs), 4)
                           for kind, rs in sorted(_group(rows).items())}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -186,6 +202,7 @@ def markdown(summaries: dict[str, dict], qa: Path) -> str:
     lines = [f"# Evaluation of {qa}", "", f"{first['questions']} questions ({first['answerable']} answerable, "
              f"{first['unanswerable']} unanswerable).", "", "| metric | " + " | ".join(names) + " |",
              "|---|" + "---|" * len(names)]
+    keys = keys + [k for k in CONVERSATION_KEYS if k in first]
     lines += [f"| {key} | " + " | ".join(str(summaries[n].get(key, "")) for n in names) + " |" for key in keys]
     lines += ["", "Accuracy by kind:", "", "| kind | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for kind in first["by_kind"]:
@@ -195,12 +212,24 @@ def markdown(summaries: dict[str, dict], qa: Path) -> str:
 
 def evaluate(settings: Settings, qa: Path, corpus: Path, out: Path, configs: list[str], progress: bool = True) -> dict:
     """Run every configuration; write per-config folders, a combined summary and report.md."""
-    items = load_items(qa, corpus)
+    items, conversations = load_items(qa, corpus), is_conversation_set(qa)
     summaries = {}
     for name in configs:
         overrides, mode = CONFIGS[name]
         cfg = settings.model_copy(update=overrides)
-        summaries[name] = run_one(name, cfg, mode, items, out / name if len(configs) > 1 else out, progress)
+        summaries[name] = run_one(name, cfg, mode, items, out / name if len(configs) > 1 else out, progress,
+                                  conversations)
     (out / "summary.json").write_text(json.dumps(summaries if len(configs) > 1 else summaries[configs[0]], indent=2))
     (out / "report.md").write_text(markdown(summaries, qa))
     return summaries
+
+
+def evaluate_sets(settings: Settings, qas: list[Path], corpus: Path, out: Path, configs: list[str],
+                  progress: bool = True) -> dict:
+    """`evaluate` each set (in out/<set name>/ when there are several), their reports side by side in
+    out/report.md, so conversations are read beside the single-question sets."""
+    if len(qas) == 1:
+        return {qas[0].stem: evaluate(settings, qas[0], corpus, out, configs, progress)}
+    results = {qa.stem: evaluate(settings, qa, corpus, out / qa.stem, configs, progress) for qa in qas}
+    out.joinpath("report.md").write_text("\n".join((out / qa.stem / "report.md").read_text() for qa in qas))
+    return results

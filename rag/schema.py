@@ -70,9 +70,20 @@ class Answer(BaseModel):
     passages: list[Passage] = []
     answerability: float = 0.0
     timings_ms: dict[str, float] = {}
+    conversation_id: str | None = Field(None, description="The conversation the answer belongs to, where one is "
+                                                          "kept (the API's conversations, saved chats).")
 
     def also_retrieved(self) -> list[Passage]:
         """Retrieved passages that no citation points into."""
         cited = {(c.source, c.start, c.end) for c in self.citations}
         return [p for p in self.passages
                 if not any(s == p.source and p.start <= a and b <= p.end for s, a, b in cited)]
+
+
+class Transcript(BaseModel):
+    """A whole conversation, as exported (`rag chat --save`, the UI's export): its answers in order,
+    citation numbers stable across them."""
+
+    conversation_id: str
+    exported: str = Field(description="When it was exported, ISO 8601 UTC.")
+    turns: list[Answer]

@@ -77,15 +77,44 @@ def test_a_statement_split_over_two_sentences_is_answered_whole(extractive):
 
 
 def test_a_pronoun_is_replaced_by_the_person_the_last_turn_named():
-    from rag.chat import condense
+    from rag.follow_up import standalone
 
     conversation = Conversation()
-    conversation.add("Who is the Iraqi foreign minister?", "Foreign Minister Fuad Hussein.")
-    assert condense("What are his diplomatic moves meant to prevent?", conversation) == \
-        "What are Fuad Hussein's diplomatic moves meant to prevent?"
-    conversation.add("What did US Defense Secretary Lloyd Austin announce?", "He announced new deployments.")
-    assert condense("Who did he discuss that decision with?", conversation) == \
-        "Who did Lloyd Austin discuss that decision with?"
+    conversation.add_exchange("Who is the Iraqi foreign minister?", "Foreign Minister Fuad Hussein.")
+    alone = standalone("What are his diplomatic moves meant to prevent?", conversation)
+    assert alone.question == alone.query == "What are Fuad Hussein's diplomatic moves meant to prevent?"
+    conversation.add_exchange("What did US Defense Secretary Lloyd Austin announce?", "He announced new deployments.")
+    alone = standalone("Who did he discuss the decision with?", conversation)
+    assert alone.question == alone.query == "Who did Lloyd Austin discuss the decision with?"
+
+
+@pytest.mark.parametrize("question", [
+    "Which countries oppose Israeli attacks against Iraq and condemn the strikes?",
+    "What did the Iraqi foreign minister say he would do?",  # "he" is the minister named before it
+    "Who is the secretary-general of the group Kataib Hezbollah?",
+    "Is it true that Iraq closed its airspace?",
+])
+def test_a_question_that_stands_alone_mid_conversation_is_searched_as_it_is(question):
+    from rag.follow_up import is_follow_up, standalone
+
+    conversation = Conversation()
+    conversation.add_exchange("What did US Defense Secretary Lloyd Austin announce?", "He announced new deployments "
+                              "to the Middle East after a discussion with President Joe Biden.")
+    assert not is_follow_up(question, conversation)
+    assert standalone(question, conversation).query == question
+
+
+@pytest.mark.parametrize("question", ["What did he demand?", "Who made that decision?", "And in 2024?", "Why?",
+                                      "What about Syria?", "And who else took part?", "Where were the deployments sent?"])
+def test_a_question_that_leans_on_the_last_turn_is_a_follow_up(question):
+    from rag.follow_up import is_follow_up, standalone
+
+    conversation = Conversation()
+    assert not is_follow_up(question, conversation)  # nothing to lean on yet
+    conversation.add_exchange("What did US Defense Secretary Lloyd Austin announce?", "He announced new deployments "
+                              "to the Middle East after a discussion with President Joe Biden.")
+    assert is_follow_up(question, conversation)
+    assert standalone(question, conversation).query != question
 
 
 def test_citation_numbers_are_stable_across_a_conversation(extractive):

@@ -129,7 +129,8 @@ def test_entity_checks_take_empty_and_odd_text():
 
 def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
     from rag.answer import evidence_block
-    from rag.chat import Conversation, condense
+    from rag.chat import Conversation
+    from rag.follow_up import standalone
     from rag.focus import counted_nouns, reactions, varieties, variety_noun
 
     odd = "\x00\ufffd (()) ---"
@@ -140,11 +141,12 @@ def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
     assert reactions(odd, "") == {""}
     assert evidence_block([], 8) == ""
     conversation = Conversation()
-    conversation.add("", "")
-    assert condense("What did he say?", conversation) == "What did he say? ( )"  # no one to name: history appended
+    conversation.add_exchange("", "")
+    assert standalone("What did he say?", conversation).query == "What did he say? ( )"  # no one to name: topic appended
+    assert standalone(odd, conversation).query in (odd, f"{odd} ( )")
     long_question = "What did he say about " + "the war " * 200 + "?"
-    conversation.add("Who is Iraq's Defence Minister?", "Thabit al-Abbasi.")
-    assert condense(long_question, conversation).startswith("What did Thabit al-Abbasi say about the war")
+    conversation.add_exchange("Who is Iraq's Defence Minister?", "Thabit al-Abbasi.")
+    assert standalone(long_question, conversation).question.startswith("What did Thabit al-Abbasi say about the war")
 
 
 def test_back_references_take_empty_and_odd_text():
