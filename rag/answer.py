@@ -186,8 +186,8 @@ class Assistant:
         passages = self.retriever.search(alone.query, k=k)
         candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
-        wanted = expected(alone.question)
-        ranked = rank_sentences(alone.question, self.retriever.embedder.embed_query(alone.query), candidates, vectors,
+        wanted = expected(question)
+        ranked = rank_sentences(alone.wording, self.retriever.embedder.embed_query(alone.reading), candidates, vectors,
                                 self.idf, wanted, self.reader)
         evidence = Evidence(ranked[0].score if ranked else 0.0, wanted.kind, bool(ranked) and ranked[0].fits,
                             max((r.strength for r in ranked), default=0.0))

@@ -12,7 +12,7 @@ turn along.
 A follow-up is rewritten: a person pronoun is replaced with the person the conversation last named;
 else the model (when there is one) rewrites it, and the rewrite is used only if it keeps every
 content word of the question and leaves no reference open; else retrieval searches the question
-with what the conversation is about after it (`topic`), while ranking reads the question itself.
+with the questions it leans on and the last answer after it (`Standalone`).
 """
 
 from __future__ import annotations
@@ -32,11 +32,35 @@ HISTORY_TURNS = 3  # the turns the model reads, and those searched for the perso
 
 @dataclass(frozen=True)
 class Standalone:
-    """A question made to stand alone: `question` is what ranking, the answer type and the model
-    read; `query` is what retrieval searches (the question, or the question with the last turn)."""
+    """A question made to stand alone. `question` is the question with what it could resolve put in
+    (the turn's question as the next turns read it); a follow-up left open also carries `topic`, the
+    earlier questions it leans on, and `said`, the last answer.
+
+    Retrieval searches all three (`query`): what an "it" stands for is often in the last answer.
+    Ranking compares sentences with the question and its topic (`reading`), not with the last
+    answer, which would pull the same sentence back, and looks for the words the user typed
+    (`wording`; an article goes on with "He also called for...", not with the name), or, in a
+    question with none ("Why?", "To whom?"), its topic's. Each choice was measured on
+    eval/conversations_dev.jsonl (extractive, follow-up accuracy): the last answer in the query 0.46
+    vs 0.40 without; the typed words 0.48, the resolved question's 0.46, with the topic's too 0.42."""
 
     question: str
-    query: str
+    topic: str = ""
+    said: str = ""
+    typed: str = ""  # the question as the user typed it, when `question` resolved something in it
+
+    @property
+    def reading(self) -> str:
+        return f"{self.question} ({self.topic})" if self.topic else self.question
+
+    @property
+    def wording(self) -> str:
+        own = self.typed or self.question
+        return own if content_stems(own) or not self.topic else self.reading
+
+    @property
+    def query(self) -> str:
+        return f"{self.question} ({self.topic} {self.said})"[:MAX_STANDALONE_CHARS] if self.topic else self.question
 
 
 def is_follow_up(question: str, conversation: Conversation | None) -> bool:
@@ -55,22 +79,22 @@ def is_follow_up(question: str, conversation: Conversation | None) -> bool:
 def standalone(question: str, conversation: Conversation | None, generator=None) -> Standalone:
     """The question made to stand alone (itself when it is not a follow-up)."""
     if not is_follow_up(question, conversation):
-        return Standalone(question, question)
+        return Standalone(question)
     resolved = name_people(question, conversation)
     if resolved and closed(resolved):
         log.info("follow-up resolved as %r", resolved)
-        return Standalone(resolved, resolved)
+        return Standalone(resolved, typed=question)
     if generator is not None and (rewritten := model_rewrite(question, conversation, generator)):
-        return Standalone(rewritten, rewritten)
-    asked = resolved or question
-    return Standalone(asked, f"{asked} ({topic(conversation)})"[:MAX_STANDALONE_CHARS])
+        return Standalone(rewritten, typed=question)
+    last = conversation.last
+    return Standalone(resolved or question, topic(conversation), "" if last.refused else plain(last), question)
 
 
 def topic(conversation: Conversation) -> str:
-    """What the conversation is about, for a follow-up that cannot be rewritten: the questions back
-    to the last one that stood alone, and the last answer."""
+    """What the conversation is about, for a follow-up that cannot be rewritten: its questions back
+    to the last one that stood alone."""
     opened = next((i for i in range(len(conversation.asked) - 1, -1, -1) if closed(conversation.asked[i])), 0)
-    return " ".join(conversation.asked[opened:] + [plain(conversation.last)])
+    return " ".join(conversation.asked[opened:])
 
 
 def closed(question: str) -> bool:
