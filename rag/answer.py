@@ -21,7 +21,7 @@ from rag.answer_type import ASKED_FOR, AnswerType, expected, new_answers
 from rag.chat import Conversation
 from rag.evidence import SourceSentence, candidate_sentences
 from rag.extractive import Ranked, antecedent, compose, rank_sentences
-from rag.follow_up import standalone
+from rag.follow_up import Standalone, standalone
 from rag.generate import Generator, LocalGenerator, make_generator
 from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.refuse import Evidence, Idf
@@ -99,8 +99,7 @@ def _with_gaps(sentences: list[SourceSentence]) -> str:
 class Gathered:
     """Everything retrieval found for one question."""
 
-    standalone: str  # what retrieval searched
-    asked: str  # what ranking read: the question, with the people its pronouns stand for named
+    alone: Standalone  # the question made to stand alone: what retrieval searched and ranking read
     passages: list[Passage]
     candidates: list[SourceSentence]
     vectors: list[list[float]]  # one per candidate
@@ -139,12 +138,12 @@ class Assistant:
         conversation = conversation if conversation is not None else Conversation()
         with timer("retrieve"):
             found = self._gather(question, conversation, k)
-        base = dict(id=qid, question=question, standalone_question=found.standalone, mode=self.mode,
+        base = dict(id=qid, question=question, standalone_question=found.alone.query, mode=self.mode,
                     passages=found.passages, answerability=round(found.evidence.score, 4))
         answer = yield from self._answer(found, base, conversation, timer)
         answer.timings_ms = {"retrieve": 0.0, "generate": 0.0, "verify": 0.0, **timer,
                              "total": round((time.perf_counter() - started) * 1000, 1)}
-        conversation.add(answer, found.asked)
+        conversation.add(answer, found.alone.question)
         yield answer
 
     def _answer(self, found: Gathered, base: dict, conversation: Conversation, timer: Timer) -> Iterator[str]:
@@ -182,7 +181,7 @@ class Assistant:
 
     def _gather(self, question: str, conversation: Conversation, k: int | None) -> Gathered:
         """Rewrite a follow-up, retrieve, split passages into candidate sentences, rank them, judge the evidence."""
-        alone = standalone(question, conversation, self.generator)
+        alone = standalone(question, conversation)
         passages = self.retriever.search(alone.query, k=k)
         candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
@@ -191,7 +190,7 @@ class Assistant:
                                 self.idf, wanted, self.reader)
         evidence = Evidence(ranked[0].score if ranked else 0.0, wanted.kind, bool(ranked) and ranked[0].fits,
                             max((r.strength for r in ranked), default=0.0))
-        return Gathered(alone.query, alone.question, passages, candidates, vectors, ranked, wanted, evidence)
+        return Gathered(alone, passages, candidates, vectors, ranked, wanted, evidence)
 
     def _generate(self, found: Gathered) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
@@ -202,7 +201,7 @@ class Assistant:
         n = self.settings.llm_evidence_sentences
         block = evidence_block(found.ranked, n) if n else passages_block(found.passages)
         messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
-                    {"role": "user", "content": prompts.ANSWER_USER.format(passages=block, question=found.standalone)}]
+                    {"role": "user", "content": prompts.ANSWER_USER.format(passages=block, question=found.alone.reading)}]
         pieces = []
         for piece in self.generator.stream(messages, self.settings.max_answer_tokens):
             pieces.append(piece)
@@ -244,7 +243,7 @@ def _declined(text: str) -> bool:
 
 def _offers(text: str, found: Gathered) -> bool:
     """The draft offers an answer of the kind the question asks for (a name for "who", a day for "when")."""
-    return bool(new_answers(found.expected.kind, text, found.standalone))
+    return bool(new_answers(found.expected.kind, text, found.alone.reading))
 
 
 def _any_supported(sentences: list[AnswerSentence]) -> bool:

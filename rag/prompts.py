@@ -19,16 +19,6 @@ PASSAGE = """<passage {n} | {title} | {source}>
 {text}
 </passage {n}>"""
 
-CONDENSE_SYSTEM = """You rewrite a follow-up question so it can be understood without the conversation.
-Replace pronouns and vague references with the names they refer to. Keep it one short question.
-Reply with the rewritten question only."""
-
-CONDENSE_USER = """Conversation:
-{history}
-
-Follow-up question: {question}
-Standalone question:"""
-
 SUPPORT_SYSTEM = """You check whether a claim is supported by a passage. Reply with one word: yes or no."""
 
 SUPPORT_USER = """Passage: {evidence}

@@ -56,8 +56,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run `python -m rag ARGS` in a subprocess, as a user would."""
+def run_cli(*args: str, env: dict | None = None, timeout: int = 300, stdin: str | None = None
+            ) -> subprocess.CompletedProcess:
+    """Run `python -m rag ARGS` in a subprocess, as a user would (typing `stdin`, if given)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, input=stdin)

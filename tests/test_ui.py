@@ -55,6 +55,27 @@ def test_api_bounds_the_question(app_url):
     assert "limit" in result["error"]
 
 
+def test_api_holds_a_conversation_per_client(app_url):
+    from gradio_client import Client
+
+    url, _, _ = app_url
+    one, two = Client(url, verbose=False), Client(url, verbose=False)
+    first = one.predict("Who is the secretary-general of Kataib Hezbollah?", "extractive", 5, "", api_name="/ask")
+    cid = first["conversation_id"]
+    assert cid and "al-Hamidawi" in first["answer"]
+    other = two.predict("What did he call for regarding the embassy?", "extractive", 5, "", api_name="/ask")
+    assert other["conversation_id"] != cid and other["standalone_question"] == other["question"]  # nothing to lean on
+    follow = one.predict("What did he call for regarding the embassy?", "extractive", 5, cid, api_name="/ask")
+    assert follow["conversation_id"] == cid and "al-Hamidawi" in follow["standalone_question"]
+    assert "closure of the US embassy" in follow["answer"]
+    again = one.predict("Who is the secretary-general of Kataib Hezbollah?", "extractive", 5, cid, api_name="/ask")
+    assert [c["id"] for c in again["citations"]] == [c["id"] for c in first["citations"]]
+    assert [(c["source"], c["start"]) for c in again["citations"]] == [(c["source"], c["start"]) for c in first["citations"]]
+    assert min(c["id"] for c in follow["citations"]) > max(c["id"] for c in first["citations"])
+    unknown = one.predict("Why?", "extractive", 5, "not-a-conversation", api_name="/ask")
+    assert "start a new conversation" in unknown["error"]
+
+
 def test_corpus_upload_checks(app_url, tmp_path):
     from ui import corpus
 
@@ -173,3 +194,21 @@ def test_corpus_add_then_remove_reindexes(app_url, tmp_path):
     corpus.remove_file(app.services, "Mosul_report_.md")
     corpus.reindex(app.services)
     assert "Mosul_report_.md" not in {r[0] for r in app.services.articles()}
+
+
+@pytest.mark.browser
+def test_a_conversation_exports_as_markdown_and_json(app_url, browser):
+    url, _, _ = app_url
+    page = open_chat(browser.new_context(), url)
+    page.click("#export-md")
+    page.wait_for_selector("text=no conversation to export yet", timeout=10_000)
+    ask(page, "Who leads Kata'ib Sayyid al-Shuhada?")
+    page.wait_for_selector('#chat a[href^="#cite-"]', timeout=60_000)
+    texts = {}
+    for button, suffix in (("#export-md", ".md"), ("#export-json", ".json")):
+        page.click(button)
+        link = page.wait_for_selector(f'#exported a[href$="{suffix}"]', timeout=30_000)
+        texts[suffix] = page.request.get(link.get_attribute("href")).text()
+    assert "## 1. Who leads Kata'ib Sayyid al-Shuhada?" in texts[".md"] and "- [1] \"" in texts[".md"]
+    turn = json.loads(texts[".json"])["turns"][0]
+    assert "al-Walaei" in turn["answer"] and turn["citations"][0]["quote"] in texts[".md"].replace("\\", "")

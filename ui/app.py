@@ -1,12 +1,15 @@
-"""The Gradio app: Chat (streamed, cited answers), Corpus, Evaluation and an `ask` API endpoint.
+"""The Gradio app: Chat (streamed, cited answers, exported as Markdown or JSON), Corpus, Evaluation,
+and an `ask` API endpoint that holds conversations by id.
 
-Each browser session has its own `ChatState` (gr.State), so two tabs never share a conversation.
+Each browser session has its own `ChatState` (gr.State), so two tabs never share a conversation;
+each API conversation has its own id and lock (`rag.chat.Conversations`).
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,7 @@ import gradio as gr
 
 from index.errors import RagError
 from index.settings import Settings
+from rag import transcript
 from rag.chat import Conversation
 from rag.retrieve import check_question
 from rag.schema import Answer, Citation
@@ -65,13 +69,21 @@ def make_respond(services: Services):
 
 
 def make_api(services: Services):
-    """The `ask` endpoint: the same JSON as `rag ask --json`."""
+    """The `ask` endpoint: the same JSON as `rag ask --json`, within a conversation the server keeps.
 
-    def ask(question: str, mode: str = "extractive", k: int = 5) -> dict:
+    Without a conversation_id a new conversation starts; the answer's `conversation_id` continues
+    it, so follow-ups are resolved and citation numbers stay the same across its turns. Ids are
+    random and each conversation has its own lock, so clients never see or disturb each other's."""
+
+    def ask(question: str, mode: str = "extractive", k: int = 5, conversation_id: str = "") -> dict:
         try:
-            return services.assistant(mode).ask(question, k=int(k)).model_dump()
+            conversation = services.conversations.get(conversation_id)
+            with conversation.lock:
+                answer = services.assistant(mode).ask(question, conversation, k=int(k))
+                answer.conversation_id = conversation.id
+                return answer.model_dump()
         except RagError as exc:
-            return {"question": question, "error": str(exc)}
+            return {"question": question, "conversation_id": conversation_id or None, "error": str(exc)}
 
     return ask
 
@@ -91,10 +103,26 @@ def chat_tab(services: Services) -> None:
             k = gr.Slider(1, 10, value=services.settings.top_k, step=1, label="Passages")
             show = gr.Checkbox(value=True, label="Show retrieved passages")
             sources = gr.HTML(render.sources_html([], None, True), elem_id="sources")
+            with gr.Row():
+                as_markdown = gr.Button("Export Markdown", size="sm", elem_id="export-md")
+                as_json = gr.Button("Export JSON", size="sm", elem_id="export-json")
+            exported = gr.File(label="Exported conversation", visible=False, elem_id="exported")
     respond = make_respond(services)
     for trigger in (send.click, box.submit):
         trigger(respond, [box, chatbot, state, mode, k, show], [chatbot, sources, state], api_name=False).then(
             lambda: "", None, box, api_name=False)
+    as_markdown.click(lambda st: export(st, ".md"), state, exported, api_name=False)
+    as_json.click(lambda st: export(st, ".json"), state, exported, api_name=False)
+
+
+def export(state: ChatState | None, suffix: str):
+    """The session's conversation as a file to download (Markdown or JSON, with citations and quotes)."""
+    if state is None or not state.conversation.answers:
+        gr.Warning("Ask a question first: there is no conversation to export yet.")
+        return gr.update(visible=False)
+    folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
+    path = transcript.save(state.conversation, folder / f"conversation-{state.conversation.id[:8]}{suffix}")
+    return gr.update(value=str(path), visible=True)
 
 
 def corpus_tab(services: Services) -> tuple:

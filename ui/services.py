@@ -1,4 +1,5 @@
-"""What the UI loads once and shares between sessions: the retriever, the generators, the assistants."""
+"""What the UI loads once and shares between sessions: the retriever, the generators, the assistants,
+and the conversations its API clients hold."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from index.embed import Embedder
 from index.settings import Settings
 from rag.answer import Assistant
+from rag.chat import Conversations
 from rag.generate import make_generator
 from rag.retrieve import Retriever
 
@@ -21,6 +23,7 @@ class Services:
         self._retriever: Retriever | None = None
         self._generators: dict[str, object] = {}
         self._assistants: dict[str, Assistant] = {}
+        self.conversations = Conversations(settings.conversations_kept)
 
     @property
     def retriever(self) -> Retriever:
