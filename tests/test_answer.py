@@ -247,16 +247,9 @@ def test_a_declined_draft_gives_way_to_the_extractive_answer(local):
 def openai_endpoint(seed_settings):
     """A real OpenAI-compatible endpoint on loopback: llama.cpp's HTTP server (xllamacpp) serving the
     packaged model, as a user's Ollama or llama.cpp server would."""
-    import xllamacpp
+    from bench.openai_local import serve
 
-    from conftest import free_port
-    from rag.model_file import model_file
-
-    params = xllamacpp.CommonParams()
-    params.model.path = str(model_file(seed_settings))
-    params.n_ctx, params.port, params.warmup, params.verbosity = 4096, free_port(), False, 0
-    server = xllamacpp.Server(params)
-    return f"{server.listening_address}/v1", server  # the server object keeps it running
+    return serve(seed_settings)  # (url, server): the server object keeps it running
 
 
 @pytest.mark.slow
