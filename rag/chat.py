@@ -17,8 +17,8 @@ from rag.schema import Answer
 class Conversation:
     """One user's conversation; the [n] number of a span is fixed at its first citation.
 
-    `asked` holds, per turn, the question as ranking read it (a follow-up's pronouns resolved), for
-    the next follow-up to lean on."""
+    `asked` holds, per turn, the question with what it referred to resolved ("What did Abu Hussein
+    al-Hamidawi demand?" for "What did he demand?"), for the next follow-up to lean on."""
 
     answers: list[Answer] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)

@@ -75,8 +75,9 @@ def is_follow_up(question: str, conversation: Conversation | None) -> bool:
     grammar = shape(question)
     if grammar.references or grammar.fragment or grammar.continues or not grammar.nouns:
         return True
+    last = conversation.last
     return not grammar.names and bool(set(content_stems(question)) & set(content_stems(
-        f"{conversation.asked[-1]} {plain(conversation.last)}")))
+        f"{conversation.asked[-1]} {'' if last.refused else plain(last)}")))
 
 
 def standalone(question: str, conversation: Conversation | None) -> Standalone:
@@ -126,8 +127,9 @@ def _last_person(conversation: Conversation) -> str | None:
     """The person named most recently: in the last answer, then the last question, then earlier turns."""
     from rag.nlp import entities
 
-    for answer in reversed(conversation.answers[-HISTORY_TURNS:]):
-        for text in (plain(answer), answer.standalone_question or answer.question):
+    turns = list(zip(conversation.answers, conversation.asked))[-HISTORY_TURNS:]
+    for answer, asked in reversed(turns):
+        for text in (plain(answer), asked):
             if people := [e.text for e in entities(text) if e.label == "PERSON"]:
                 return people[0]
     return None
