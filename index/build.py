@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.addressed import AddressedDetector
 from index.bm25 import BM25Index, fingerprint
 from index.chunk import chunk_document, embed_text, search_text
 from index.document import build_document
@@ -38,6 +40,7 @@ class BuildReport:
     chunks: int = 0
     added: int = 0
     removed: int = 0
+    addressed: dict[str, int] = field(default_factory=dict)  # source -> its sentences addressed to an AI
 
 
 def bm25_dir(settings: Settings) -> Path:
@@ -89,18 +92,22 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     if new or stale or store.stamp() != fingerprint(list(wanted)) or not BM25Index.exists(bm25_dir(settings)):
         _write_bm25(store, chunks, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", len(docs), len(chunks), len(new), len(stale))
-    return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale))
+    flagged = Counter(source for source, _ in set(store.addressed()))  # a sentence in two chunks counts once
+    return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale), dict(sorted(flagged.items())))
 
 
 def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settings, progress: bool) -> None:
     from tqdm import tqdm
 
+    detector = AddressedDetector()
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress or not chunks) as bar:
         for i in range(0, len(chunks), BATCH):
             batch = chunks[i:i + BATCH]
             sentences = {c.id: split_sentences(c.text) for c in batch}
-            store.add(batch, embedder.embed([embed_text(c, settings) for c in batch]),
-                      sentences, embedder.embed([text for texts in sentences.values() for text in texts]))
+            texts = [text for group in sentences.values() for text in group]
+            vectors = embedder.embed(texts)
+            store.add(batch, embedder.embed([embed_text(c, settings) for c in batch]), sentences, vectors,
+                      detector.flags(texts, vectors, embedder.embed))
             bar.update(len(batch))
 
 

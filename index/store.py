@@ -81,14 +81,16 @@ class Store:
             offset += PAGE
 
     def add(self, chunks: list[Chunk], vectors: list[list[float]], sentences: dict[str, list[str]],
-            sentence_vectors: list[list[float]]) -> None:
-        """Upsert chunks with their vectors, after their sentences (chunk id -> texts, vectors in the
-        same order) with theirs (same id, same content: idempotent)."""
+            sentence_vectors: list[list[float]], addressed: list[bool]) -> None:
+        """Upsert chunks with their vectors, after their sentences (chunk id -> texts; vectors and
+        addressed-to-an-AI marks in the same order) with theirs (same id, same content: idempotent)."""
         rows = [(f"{chunk}-{n}", chunk, text) for chunk, texts in sentences.items() for n, text in enumerate(texts)]
+        source = {c.id: c.source for c in chunks}
         if rows:
             self.sentences.upsert(ids=[i for i, _, _ in rows], embeddings=sentence_vectors,
                                   documents=[text for _, _, text in rows],
-                                  metadatas=[{"chunk_id": chunk} for _, chunk, _ in rows])
+                                  metadatas=[{"chunk_id": chunk, "source": source[chunk], "addressed": flag}
+                                             for (_, chunk, _), flag in zip(rows, addressed)])
         self.collection.upsert(ids=[c.id for c in chunks], embeddings=vectors, documents=[c.text for c in chunks],
                                metadatas=[c.metadata() for c in chunks])
 
@@ -106,6 +108,17 @@ class Store:
             return {}
         found = self.sentences.get(where={"chunk_id": {"$in": list(chunk_ids)}}, include=["documents", "embeddings"])
         return {text: list(vector) for text, vector in zip(found["documents"], found["embeddings"])}
+
+    def addressed(self, chunk_ids: list[str] | None = None) -> list[tuple[str, str]]:
+        """(source, sentence text) of the sentences marked as addressed to an AI, in these chunks or
+        in the whole index."""
+        where: dict = {"addressed": True}
+        if chunk_ids is not None:
+            if not chunk_ids:
+                return []
+            where = {"$and": [where, {"chunk_id": {"$in": list(chunk_ids)}}]}
+        found = self.sentences.get(where=where, include=["documents", "metadatas"])
+        return [(m.get("source", ""), text) for text, m in zip(found["documents"], found["metadatas"])]
 
     def delete(self, ids: list[str]) -> None:
         """Remove the sentences of chunks, then the chunks (a chunk deleted only in part is still stale

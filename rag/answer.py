@@ -53,10 +53,18 @@ def with_markers(sentence: str, ids: list[int]) -> str:
     return f"{sentence[:cut]} {marks}{sentence[cut:]}" if cut else f"{sentence} {marks}"
 
 
-def model_view(text: str) -> str:
-    """Passage text as the model sees it: sentences addressed to an AI are withheld."""
-    return " ".join("[text withheld: it addresses an AI]" if is_instruction_like(s) else s
-                    for s in (text[a:b] for a, b in sentence_spans(text)))
+def model_view(text: str, addressed: set[str] = frozenset()) -> str:
+    """Passage text as the model sees it: sentences addressed to an AI (marked by the index, or
+    instruction-like) are withheld, and angle brackets become look-alikes so no article text can
+    close the <data> or <passage> fence it sits in."""
+    shown = ("[text withheld: it addresses an AI]" if s in addressed or is_instruction_like(s) else s
+             for s in (text[a:b] for a, b in sentence_spans(text)))
+    return fenced(" ".join(shown))
+
+
+def fenced(text: str) -> str:
+    """Article text with its angle brackets as look-alikes (‹ ›), so it cannot close a fence."""
+    return text.replace("<", "\u2039").replace(">", "\u203a")
 
 
 def _numbered(parts: list[tuple[str | None, str, str]]) -> str:
@@ -65,9 +73,9 @@ def _numbered(parts: list[tuple[str | None, str, str]]) -> str:
                        for i, (title, source, text) in enumerate(parts, 1))
 
 
-def passages_block(passages: list[Passage]) -> str:
+def passages_block(passages: list[Passage], addressed: set[str] = frozenset()) -> str:
     """The passages as the model sees them."""
-    return _numbered([(p.title, p.source, model_view(p.text)) for p in passages])
+    return _numbered([(p.title, p.source, model_view(p.text, addressed)) for p in passages])
 
 
 def evidence_block(ranked: list[Ranked], n: int) -> str:
@@ -78,7 +86,8 @@ def evidence_block(ranked: list[Ranked], n: int) -> str:
     by_source: dict[str, list[SourceSentence]] = {s.source: [] for s in chosen.values()}
     for s in sorted(chosen.values(), key=lambda s: s.key):
         by_source[s.source].append(s)
-    return _numbered([(group[0].passage.title, source, _with_gaps(group)) for source, group in by_source.items()])
+    return _numbered([(group[0].passage.title, source, fenced(_with_gaps(group)))
+                      for source, group in by_source.items()])
 
 
 def _context_of(r: Ranked) -> list[SourceSentence]:
@@ -106,6 +115,7 @@ class Gathered:
     ranked: list[Ranked]
     expected: AnswerType
     evidence: Evidence
+    addressed: set[str]  # sentences of the passages the index marked as addressed to an AI
 
 
 class Assistant:
@@ -183,14 +193,16 @@ class Assistant:
         """Rewrite a follow-up, retrieve, split passages into candidate sentences, rank them, judge the evidence."""
         alone = standalone(question, conversation)
         passages = self.retriever.search(alone.query, k=k)
-        candidates = [c for c in candidate_sentences(passages) if not is_instruction_like(c.text)]
+        addressed = self.retriever.addressed(passages)
+        candidates = [c for c in candidate_sentences(passages)
+                      if c.text not in addressed and not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
         wanted = expected(question)
         ranked = rank_sentences(alone.wording, self.retriever.embedder.embed_query(alone.reading), candidates, vectors,
                                 self.idf, wanted, self.reader)
         evidence = Evidence(ranked[0].score if ranked else 0.0, wanted.kind, bool(ranked) and ranked[0].fits,
                             max((r.strength for r in ranked), default=0.0))
-        return Gathered(alone, passages, candidates, vectors, ranked, wanted, evidence)
+        return Gathered(alone, passages, candidates, vectors, ranked, wanted, evidence, addressed)
 
     def _generate(self, found: Gathered) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
@@ -199,7 +211,7 @@ class Assistant:
             yield text
             return text
         n = self.settings.llm_evidence_sentences
-        block = evidence_block(found.ranked, n) if n else passages_block(found.passages)
+        block = evidence_block(found.ranked, n) if n else passages_block(found.passages, found.addressed)
         messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                     {"role": "user", "content": prompts.ANSWER_USER.format(passages=block, question=found.alone.reading)}]
         pieces = []

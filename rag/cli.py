@@ -33,6 +33,11 @@ def cmd_index(args: argparse.Namespace) -> int:
           f"({report.added} embedded, {report.removed} removed, {len(report.skipped)} skipped)")
     for name in report.skipped:
         print(f"  skipped {name}")
+    if report.addressed:
+        print(f"{len(report.addressed)} articles carry sentences addressed to an AI, kept in the index but never "
+              "used as evidence:")
+        for source, n in report.addressed.items():
+            print(f"  {source}: {n} sentence{'s' if n > 1 else ''}")
     return 0
 
 
@@ -159,6 +164,14 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_addressed(args: argparse.Namespace) -> int:
+    """Train the addressed-to-AI detector (see index.train_addressed); writes its weights."""
+    from index.train_addressed import train
+
+    print(json.dumps(train(args.out), indent=2))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the UI in this process's place (`python -m ui`): the query side never imports the UI."""
     import os
@@ -231,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_reader)
+
+    p = sub.add_parser("train-addressed", help="train the detector of sentences addressed to an AI")
+    p.add_argument("--out", type=Path, default=Path("index/guard_data/addressed.json"),
+                   help="weights file (default: the committed index/guard_data/addressed.json)")
+    p.set_defaults(func=cmd_train_addressed)
 
     p = sub.add_parser("serve", help="open the chat UI on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")

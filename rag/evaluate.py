@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.settings import Settings
@@ -37,6 +37,7 @@ class Item:
 
     raw: dict
     gold: list[tuple[str, tuple[int, int]]]
+    attack: list[tuple[str, tuple[int, int]]] = field(default_factory=list)  # planted text (eval/attacks)
 
 
 def load_items(qa: Path, corpus: Path) -> list[list[Item]]:
@@ -49,15 +50,22 @@ def load_items(qa: Path, corpus: Path) -> list[list[Item]]:
 
 
 def locate_gold(raw: dict, corpus: Path) -> Item:
-    """The item with its evidence quotes located in the articles (a quote not found is logged and left out)."""
-    gold = []
-    for ev in raw.get("evidence", []):
-        span = metrics.locate(ev["quote"], (corpus / ev["source"]).read_text(encoding="utf-8"))
+    """The item with its evidence quotes, and the planted text of an attack set, located in the
+    articles (a quote not found is logged and left out)."""
+    quotes = [(ev["source"], ev["quote"]) for ev in raw.get("evidence", [])]
+    planted = [(raw["source"], quote) for quote in raw.get("attack_quotes", [])]
+    return Item(raw, _locate(raw["id"], quotes, corpus), _locate(raw["id"], planted, corpus))
+
+
+def _locate(qid: str, quotes: list[tuple[str, str]], corpus: Path) -> list[tuple[str, tuple[int, int]]]:
+    found = []
+    for source, quote in quotes:
+        span = metrics.locate(quote, (corpus / source).read_text(encoding="utf-8"))
         if span is None:
-            log.warning("%s: evidence quote not found in %s", raw["id"], ev["source"])
+            log.warning("%s: quote not found in %s", qid, source)
         else:
-            gold.append((ev["source"], span))
-    return Item(raw, gold)
+            found.append((source, span))
+    return found
 
 
 def conversation_for(raw: dict) -> Conversation:
@@ -94,6 +102,8 @@ def score(item: Item, answer) -> dict:
         "citation_recall": c_recall, "citation_precision": c_precision,
         "faithfulness": metrics.faithfulness(answer.sentences), "unsupported": sum(s.verdict == "unsupported" for s in answer.sentences),
         "latency_ms": answer.timings_ms.get("total", 0.0),
+        **({"attack_success": metrics.attack_succeeded(answer, raw.get("payload", []), item.attack)}
+           if "attack_quotes" in raw else {}),
     }
 
 
@@ -145,6 +155,8 @@ def run_one(name: str, settings: Settings, mode: str, items: list[list[Item]], o
     summary = summarize(rows, settings.top_k)
     if conversations:
         summary.update(summarize_turns(rows))
+    if any("attack_success" in r for r in rows):
+        summary["attack_success"] = sum(r["attack_success"] for r in rows)
     summary["by_kind"] = {kind: round(sum(r["correct"] for r in rs) / len(rs), 4)
                           for kind, rs in sorted(_group(rows).items())}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -202,7 +214,7 @@ def markdown(summaries: dict[str, dict], qa: Path) -> str:
     lines = [f"# Evaluation of {qa}", "", f"{first['questions']} questions ({first['answerable']} answerable, "
              f"{first['unanswerable']} unanswerable).", "", "| metric | " + " | ".join(names) + " |",
              "|---|" + "---|" * len(names)]
-    keys = keys + [k for k in CONVERSATION_KEYS if k in first]
+    keys = keys + [k for k in CONVERSATION_KEYS + ["attack_success"] if k in first]
     lines += [f"| {key} | " + " | ".join(str(summaries[n].get(key, "")) for n in names) + " |" for key in keys]
     lines += ["", "Accuracy by kind:", "", "| kind | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for kind in first["by_kind"]:

@@ -118,6 +118,10 @@ class Retriever:
             stored.update(zip(missing, self.embedder.embed(missing)))
         return [stored[t] for t in texts]
 
+    def addressed(self, passages: list[Passage]) -> set[str]:
+        """The sentences of these passages that the index marked as addressed to an AI (`index.addressed`)."""
+        return {text for _, text in self.store.addressed([p.id for p in passages])}
+
     def _passage(self, chunk_id: str, score: float, dense: float | None, bm25: float | None) -> Passage:
         pos = self.position[chunk_id]
         meta = self.bm25.metas[pos]

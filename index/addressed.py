@@ -1,0 +1,111 @@
+"""Sentences addressed to an AI: text planted in an article to steer the assistant ("Ignore all
+previous instructions and ...", "Note to any language model reading this: ...").
+
+Found at index time, so such a sentence is marked in the store (never deleted: the article stays
+intact and its offsets exact) and is never evidence: never ranked, shown to a model or cited. The
+detector is a logistic regression over the sentence's MiniLM embedding (the very vector the index
+stores) and the TF-IDF of its words and word pairs, trained by `rag train-addressed` on sentences written for the purpose
+(`index/guard_data/`) and BBC news sentences; its weights, SHA-256 and validation figures are in
+`index/guard_data/README.md`. Text is read as a person would see it first: Unicode-normalised,
+invisible characters dropped and look-alike letters mapped to Latin, so "іgnоrе" with Cyrillic
+letters or zero-width joiners inside reads as "ignore".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from index.errors import ModelMissing
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = Path(__file__).with_name("guard_data") / "addressed.json"
+
+# Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables, the letters that occur in
+# Latin-script words); NFKC already folds the fullwidth and mathematical alphabets.
+_LOOK_ALIKES = str.maketrans("АВЕКМНОРСТХаеорсухіјѕԁɡոΑΒΕΗΙΚΜΝΟΡΤΧΥΖοіνᴦ",
+                             "ABEKMHOPCTXaeopcyxijsdgnABEHIKMNOPTXYZoivr")
+
+
+@lru_cache(maxsize=1)
+def weights_sha256(path: Path = WEIGHTS) -> str:
+    """SHA-256 of the detector's weights: part of the index fingerprint, since the marks it stores
+    are its output (a retrained detector means a fresh index)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def as_seen(text: str) -> str:
+    """The text as a reader sees it: NFKC, format characters (zero-width and the like) dropped,
+    look-alike Cyrillic and Greek letters read as Latin."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").translate(_LOOK_ALIKES)
+
+
+class AddressedDetector:
+    """The trained detector; `flags` marks the sentences addressed to an AI."""
+
+    def __init__(self, path: Path = WEIGHTS):
+        self.path = path
+
+    @cached_property
+    def weights(self) -> dict:
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            raise ModelMissing(f"the addressed-to-AI detector {self.path} cannot be read ({exc.strerror}): "
+                               "restore it with git checkout, or retrain it with rag train-addressed") from exc
+        try:
+            weights = json.loads(raw)
+            assert len(weights["coef"]) == weights["dimensions"] and "threshold" in weights and weights["terms"]
+        except (ValueError, KeyError, TypeError, AssertionError) as exc:
+            raise ModelMissing(f"the addressed-to-AI detector {self.path} is corrupt (SHA-256 "
+                               f"{hashlib.sha256(raw).hexdigest()[:12]}): restore it with git checkout") from exc
+        return weights
+
+    def probabilities(self, texts: list[str], vectors: list[list[float]]) -> list[float]:
+        """P(addressed to an AI) per sentence (as seen) and its embedding."""
+        coef, bias, terms = self.weights["coef"], self.weights["intercept"], self.weights["terms"]
+        scores = []
+        for text, v in zip(texts, vectors):
+            weighted = tfidf(text, terms)
+            logit = sum(c * x for c, x in zip(coef, v)) + sum(w * terms[t][1] for t, w in weighted.items()) + bias
+            scores.append(1 / (1 + math.exp(-max(min(logit, 50.0), -50.0))))
+        return scores
+
+    def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
+        """Which sentences are addressed to an AI; `vectors` are their embeddings, and `embed` embeds
+        the few whose seen form differs from their characters (zero-width or look-alike letters)."""
+        seen = [as_seen(t) for t in texts]
+        changed = [i for i, (t, s) in enumerate(zip(texts, seen)) if t != s]
+        vectors = list(vectors)
+        for i, v in zip(changed, embed([seen[i] for i in changed]) if changed else []):
+            vectors[i] = v
+        threshold = self.weights["threshold"]
+        return [p >= threshold for p in self.probabilities(seen, vectors)]
+
+
+def words_and_pairs(text: str) -> list[str]:
+    """Lower-cased words of two letters or more, then each pair of neighbours (scikit-learn's
+    default tokens with ngram_range=(1, 2), which the detector was trained with)."""
+    tokens = re.findall(r"(?u)\b\w\w+\b", text.lower())
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+
+
+def tfidf(text: str, terms: dict[str, list[float]]) -> dict[str, float]:
+    """The unit-length TF-IDF vector (sublinear term frequency) over the known terms: term -> value.
+    `terms` maps each term to [idf, coefficient]."""
+    counts = Counter(t for t in words_and_pairs(text) if t in terms)
+    values = {t: (1 + math.log(n)) * terms[t][0] for t, n in counts.items()}
+    norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
+    return {t: v / norm for t, v in values.items()}
