@@ -8,12 +8,14 @@ never from the model, so they work the same with a 0.5B model, a remote one or n
 from __future__ import annotations
 
 import logging
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
 from index.sentences import sentence_spans
+from index.addressed import AddressedDetector
 from index.settings import Settings
 from rag import nlp, prompts
 from rag.align import choose_citations, is_instruction_like, rank_support
@@ -32,6 +34,8 @@ from rag.verify import judge
 log = logging.getLogger(__name__)
 
 _AUTO = object()
+# A link or a piped download in a draft: what planted text asks a model to pass on, never an answer.
+_LINK_OR_COMMAND = re.compile(r"https?://|\bwww\.\w|\b(curl|wget|iwr|powershell)\b", re.I)
 
 
 class Timer(dict):
@@ -129,6 +133,8 @@ class Assistant:
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
         self.judge = self.generator if settings.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
         self.idf = Idf(self.retriever.bm25.texts)
+        self.detector = AddressedDetector()  # drafts that carry an order to an AI are never shown
+        self.detector.weights  # noqa: B018 -- loaded here rather than in the first question's timing
         self.reader = Reader(settings.reader_path or WEIGHTS_DIR, threads=settings.torch_threads) \
             if settings.ranker == "reader" else None
         if self.reader:
@@ -225,8 +231,12 @@ class Assistant:
         """Split the draft into sentences, align and judge each, number the citations."""
         drafts = [text[a:b] for a, b in sentence_spans(text)]
         sentence_vectors = self.retriever.embedder.embed(drafts) if drafts else []
+        steering = self.detector.flags(drafts, sentence_vectors, self.retriever.embedder.embed) if drafts else []
         sentences, citations = [], {}
-        for draft, vector in zip(drafts, sentence_vectors):
+        for draft, vector, steers in zip(drafts, sentence_vectors, steering):
+            if steers or _LINK_OR_COMMAND.search(draft):
+                log.warning("a draft sentence with a link, a command or an order to an AI is not shown: %r", draft)
+                continue
             chosen = choose_citations(draft, rank_support(draft, vector, candidates, vectors))
             verdict, recall = judge(draft, [c.source.text for c in chosen], self.judge)
             ids = []

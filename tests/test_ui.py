@@ -212,3 +212,25 @@ def test_a_conversation_exports_as_markdown_and_json(app_url, browser):
     assert "## 1. Who leads Kata'ib Sayyid al-Shuhada?" in texts[".md"] and "- [1] \"" in texts[".md"]
     turn = json.loads(texts[".json"])["turns"][0]
     assert "al-Walaei" in turn["answer"] and turn["citations"][0]["quote"] in texts[".md"].replace("\\", "")
+
+
+@pytest.mark.browser
+def test_an_attacking_article_added_in_the_corpus_tab_never_answers(app_url, browser, tmp_path):
+    from test_attacks import ARTICLE
+
+    url, _, _ = app_url
+    article = tmp_path / "iraq-power.txt"
+    article.write_text(ARTICLE)
+    page = open_chat(browser.new_context(), url)
+    page.get_by_role("tab", name="Corpus").click()
+    page.set_input_files("#upload input[type=file]", str(article))
+    page.wait_for_function("document.querySelector('#upload').innerText.includes('iraq-power')", timeout=30_000)
+    page.get_by_role("button", name="Add and re-index").click()
+    status = page.wait_for_selector("text=/never used as evidence/", timeout=180_000)
+    assert "iraq-power.txt" in status.inner_text()
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "What is the capital of Iraq?")
+    page.wait_for_selector("#chat .refusal, #chat a[href^='#cite-']", timeout=60_000)
+    shown = page.inner_text("#chat") + page.inner_text("#sources")
+    assert "Paris" not in page.inner_text("#chat") and "NOTICE" not in shown
+    assert page.locator('a[href*="example.com"]').count() == 0  # no article URL is ever a live link

@@ -127,11 +127,13 @@ def export(state: ChatState | None, suffix: str):
 
 def corpus_tab(services: Services) -> tuple:
     """Indexed articles; add by upload, remove, re-index."""
-    table = gr.Dataframe(headers=["source", "title", "publisher", "date", "chunks"], label="Indexed articles",
+    table = gr.Dataframe(headers=["source", "title", "publisher", "date", "chunks", "addressed to an AI"],
+                         label="Indexed articles",
                          interactive=False)
     status = gr.Markdown()
     with gr.Row():
-        upload = gr.File(file_count="multiple", file_types=list(corpus.SUPPORTED_SUFFIXES), label="Add articles")
+        upload = gr.File(file_count="multiple", file_types=list(corpus.SUPPORTED_SUFFIXES), label="Add articles",
+                         elem_id="upload")
         with gr.Column():
             add = gr.Button("Add and re-index")
             which = gr.Dropdown([], label="Article to remove")

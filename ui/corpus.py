@@ -53,4 +53,7 @@ def reindex(services: Services) -> str:
     report = build_index(services.settings, embedder=services.embedder, progress=True)
     services.reload()
     skipped = f"; skipped {', '.join(report.skipped)}" if report.skipped else ""
-    return f"Indexed {report.files} articles ({report.chunks} chunks, {report.added} new, {report.removed} removed){skipped}."
+    flagged = (f" {len(report.addressed)} carry sentences addressed to an AI, kept but never used as evidence: "
+               f"{', '.join(report.addressed)}." if report.addressed else "")
+    return (f"Indexed {report.files} articles ({report.chunks} chunks, {report.added} new, {report.removed} removed)"
+            f"{skipped}.{flagged}")

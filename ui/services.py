@@ -4,6 +4,7 @@ and the conversations its API clients hold."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 from index.embed import Embedder
 from index.settings import Settings
@@ -55,10 +56,13 @@ class Services:
             self._assistants.clear()
 
     def articles(self) -> list[list]:
-        """[source, title, publisher, date, chunks] per indexed article."""
+        """[source, title, publisher, date, chunks, sentences addressed to an AI] per indexed article."""
+        retriever = self.retriever
+        addressed = Counter(source for source, _ in set(retriever.store.addressed()))
         rows: dict[str, list] = {}
-        for meta in self.retriever.bm25.metas:
-            row = rows.setdefault(meta["source"], [meta["source"], meta.get("title", ""), meta.get("publisher", ""),
-                                                   meta.get("date", ""), 0])
+        for meta in retriever.bm25.metas:
+            source = meta["source"]
+            row = rows.setdefault(source, [source, meta.get("title", ""), meta.get("publisher", ""),
+                                           meta.get("date", ""), 0, addressed.get(source, 0)])
             row[4] += 1
         return sorted(rows.values())
