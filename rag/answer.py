@@ -231,7 +231,9 @@ class Assistant:
         """Split the draft into sentences, align and judge each, number the citations."""
         drafts = [text[a:b] for a, b in sentence_spans(text)]
         sentence_vectors = self.retriever.embedder.embed(drafts) if drafts else []
-        steering = self.detector.flags(drafts, sentence_vectors, self.retriever.embedder.embed) if drafts else []
+        embed = self.retriever.embedder.embed
+        steering = [a or b for a, b in zip(self.detector.flags(drafts, sentence_vectors, embed),
+                                           self.detector.clause_flags(drafts, embed))] if drafts else []
         sentences, citations = [], {}
         for draft, vector, steers in zip(drafts, sentence_vectors, steering):
             if steers or _LINK_OR_COMMAND.search(draft):
