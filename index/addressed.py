@@ -4,9 +4,9 @@ previous instructions and ...", "Note to any language model reading this: ...").
 Found at index time, so such a sentence is marked in the store (never deleted: the article stays
 intact and its offsets exact) and is never evidence: never ranked, shown to a model or cited. The
 detector is a logistic regression over the sentence's MiniLM embedding (the very vector the index
-stores) and the TF-IDF of its words and word pairs, trained by `rag train-addressed` on sentences written for the purpose
-(`index/guard_data/`) and BBC news sentences; its weights, SHA-256 and validation figures are in
-`index/guard_data/README.md`. Text is read as a person would see it first: Unicode-normalised,
+stores) and the TF-IDF of its words and word pairs, trained by `rag train-addressed` on sentences
+written for the purpose (`index/guard_data/`) and BBC news sentences; its weights, SHA-256 and
+validation figures are in `index/guard_data/README.md`. Text is read as a person would see it first: Unicode-normalised,
 invisible characters dropped and look-alike letters mapped to Latin, so "іgnоrе" with Cyrillic
 letters or zero-width joiners inside reads as "ignore".
 """
@@ -81,12 +81,16 @@ class AddressedDetector:
 
     def probabilities(self, texts: list[str], vectors: list[list[float]]) -> list[float]:
         """P(addressed to an AI) per sentence (as seen) and its embedding."""
-        coef, bias, terms = self.weights["coef"], self.weights["intercept"], self.weights["terms"]
+        import numpy as np
+
+        if not texts:
+            return []
+        terms = self.weights["terms"]
+        dense = np.asarray(vectors, dtype=np.float64).reshape(len(texts), -1) @ np.asarray(self.weights["coef"])
         scores = []
-        for text, v in zip(texts, vectors):
-            weighted = tfidf(text, terms)
-            logit = sum(c * x for c, x in zip(coef, v)) + sum(w * terms[t][1] for t, w in weighted.items()) + bias
-            scores.append(1 / (1 + math.exp(-max(min(logit, 50.0), -50.0))))
+        for text, logit in zip(texts, dense):
+            logit += sum(w * terms[t][1] for t, w in tfidf(text, terms).items()) + self.weights["intercept"]
+            scores.append(1 / (1 + math.exp(-max(min(float(logit), 50.0), -50.0))))
         return scores
 
     def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
@@ -99,7 +103,6 @@ class AddressedDetector:
             vectors[i] = v
         threshold = self.weights["threshold"]
         return [p >= threshold for p in self.probabilities(seen, vectors)]
-
 
     def clause_flags(self, texts: list[str], embed) -> list[bool]:
         """Which texts hold a clause that on its own is addressed to an AI (CLAUSE_THRESHOLD); for
