@@ -6,9 +6,9 @@ intact and its offsets exact) and is never evidence: never ranked, shown to a mo
 detector is a logistic regression over the sentence's MiniLM embedding (the very vector the index
 stores) and the TF-IDF of its words and word pairs, trained by `rag train-addressed` on sentences
 written for the purpose (`index/guard_data/`) and BBC news sentences; its weights, SHA-256 and
-validation figures are in `index/guard_data/README.md`. Text is read as a person would see it first: Unicode-normalised,
-invisible characters dropped and look-alike letters mapped to Latin, so "іgnоrе" with Cyrillic
-letters or zero-width joiners inside reads as "ignore".
+validation figures are in `index/guard_data/README.md`. Text is read as a person would see it
+first: Unicode-normalised, invisible characters dropped and look-alike letters mapped to Latin, so
+"іgnоrе" with Cyrillic letters or zero-width joiners inside reads as "ignore".
 """
 
 from __future__ import annotations

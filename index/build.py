@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,8 +91,7 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     if new or stale or store.stamp() != fingerprint(list(wanted)) or not BM25Index.exists(bm25_dir(settings)):
         _write_bm25(store, chunks, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", len(docs), len(chunks), len(new), len(stale))
-    flagged = Counter(source for source, _ in set(store.addressed()))  # a sentence in two chunks counts once
-    return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale), dict(sorted(flagged.items())))
+    return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale), store.addressed_per_source())
 
 
 def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settings, progress: bool) -> None:

@@ -14,6 +14,7 @@ measured here at 4.5 s more import time, ~3.5 ms more per query and twice the st
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from urllib.parse import urlparse
 
 from index.errors import IndexCorrupt, IndexMissing, StoreUnavailable
@@ -119,6 +120,11 @@ class Store:
             where = {"$and": [where, {"chunk_id": {"$in": list(chunk_ids)}}]}
         found = self.sentences.get(where=where, include=["documents", "metadatas"])
         return [(m.get("source", ""), text) for text, m in zip(found["documents"], found["metadatas"])]
+
+    def addressed_per_source(self) -> dict[str, int]:
+        """Article -> how many of its sentences are marked as addressed to an AI (a sentence that
+        overlapping chunks both hold counts once)."""
+        return dict(sorted(Counter(source for source, _ in set(self.addressed())).items()))
 
     def delete(self, ids: list[str]) -> None:
         """Remove the sentences of chunks, then the chunks (a chunk deleted only in part is still stale

@@ -1,5 +1,6 @@
 """`rag train-addressed`: train the addressed-to-AI detector (`index.addressed`) and write its
-weights and model card. Never run by setup or CI; the committed weights are what the index uses.
+weights, with the validation figures inside them (the model card, guard_data/README.md, is kept by
+hand from those figures). Never run by setup or CI; the committed weights are what the index uses.
 
 Positives: `guard_data/addressed.txt` (400 sentences an attacker might plant, many forms, 15% in
 other languages). Negatives: `guard_data/news.txt` (400 news sentences that come close: quoted
@@ -94,7 +95,7 @@ def bbc_sentences(path: Path, limit: int, seed: int) -> list[tuple[str, bool]]:
 
 
 def train(out: Path = WEIGHTS, bbc: Path = BBC, seed: int = 13) -> dict:
-    """Fit, choose the threshold, write `out` and the model card beside it; returns the figures."""
+    """Fit, choose the threshold, write the weights to `out`; returns the validation figures."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer

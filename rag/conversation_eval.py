@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Callable, Iterator
 
+from rag import metrics
 from rag.chat import Conversation
 from rag.schema import Answer
 
@@ -53,7 +54,7 @@ def summarize_turns(rows: list[dict]) -> dict:
     follow = [r for r in rows if r["follow_up"]]
     alone = [r for r in rows if not r["follow_up"] and r["kind"] != "first"]
     unanswerable = [r for r in follow if not r["answerable"]]
-    mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else 0.0  # noqa: E731
+    mean = metrics.mean
     return {
         "turns": len(rows), "follow_up_turns": len(follow),
         "follow_up_accuracy": mean([r["correct"] for r in follow]),

@@ -113,7 +113,7 @@ def summarize(rows: list[dict], k: int) -> dict:
     una = [r for r in rows if not r["answerable"]]
     answered = [r for r in ans if not r["refused"]]
     ranks = [r["hit_rank"] for r in ans if r["hit_rank"] is not None or r["cites_gold"] is not None]
-    mean = lambda xs: round(sum(xs) / len(xs), 4) if xs else 0.0  # noqa: E731
+    mean = metrics.mean
     latencies = [r["latency_ms"] for r in rows]
     return {
         "questions": len(rows), "answerable": len(ans), "unanswerable": len(una),

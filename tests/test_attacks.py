@@ -36,6 +36,8 @@ def test_a_corrupt_detector_says_how_to_restore_it(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ModelMissing, match="git checkout"):
         AddressedDetector(bad).flags(["a"], [[0.0] * 384], lambda texts: [])
+    with pytest.raises(ModelMissing, match="retrain it with rag train-addressed"):
+        AddressedDetector(tmp_path / "missing.json").flags(["a"], [[0.0] * 384], lambda texts: [])
 
 
 def test_an_instruction_is_marked_in_the_store_reported_and_never_evidence(tmp_path, embedder):

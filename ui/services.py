@@ -4,7 +4,6 @@ and the conversations its API clients hold."""
 from __future__ import annotations
 
 import threading
-from collections import Counter
 
 from index.embed import Embedder
 from index.settings import Settings
@@ -58,7 +57,7 @@ class Services:
     def articles(self) -> list[list]:
         """[source, title, publisher, date, chunks, sentences addressed to an AI] per indexed article."""
         retriever = self.retriever
-        addressed = Counter(source for source, _ in set(retriever.store.addressed()))
+        addressed = retriever.store.addressed_per_source()
         rows: dict[str, list] = {}
         for meta in retriever.bm25.metas:
             source = meta["source"]
