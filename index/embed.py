@@ -75,6 +75,17 @@ class Embedder:
         vectors = self.model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=progress)
         return vectors.tolist()
 
+    def embed_with_sums(self, texts: list[str]) -> tuple[list[list[float]], list[list[float]]]:
+        """Unit-length embeddings of `texts` and, from the same pass, the sum of each text's token
+        embeddings: summed over the parts of a longer text and normalised, these give that text's
+        vector as the mean of all their tokens, without a second pass through the model."""
+        import torch
+
+        outputs = self.model.encode(texts, batch_size=32, output_value=None, show_progress_bar=False)
+        units = [torch.nn.functional.normalize(o["sentence_embedding"], dim=0).tolist() for o in outputs]
+        sums = [o["token_embeddings"][o["attention_mask"].bool()].sum(dim=0).tolist() for o in outputs]
+        return units, sums
+
     def embed_query(self, text: str) -> list[float]:
         """One query's embedding; the last few are remembered, since retrieval and the answer's
         sentence ranking embed the same question."""
@@ -83,3 +94,4 @@ class Embedder:
     @cached_property
     def _remembered(self):
         return lru_cache(maxsize=32)(lambda text: tuple(self.embed([text])[0]))
+

@@ -9,6 +9,10 @@ class IndexMissing(RagError):
     """No index has been built for the current settings."""
 
 
+class IndexStale(RagError):
+    """Part of the index (the BM25 cache) is missing or does not match the rest."""
+
+
 class IndexCorrupt(RagError):
     """The index exists but cannot be read."""
 

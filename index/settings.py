@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-INDEX_FORMAT_VERSION = 4  # bump when cleaning, chunking or what is stored per chunk changes
+INDEX_FORMAT_VERSION = 5  # bump when cleaning, chunking or what is stored per chunk changes
 
 
 class Settings(BaseSettings):

@@ -133,18 +133,6 @@ class Store:
             self.sentences.delete(where={"chunk_id": {"$in": ids[i:i + PAGE]}})
             self.collection.delete(ids=ids[i:i + PAGE])
 
-    def records(self) -> tuple[list[str], list[str], list[dict]]:
-        """All ids, texts and metadata (for rebuilding the BM25 cache)."""
-        ids, texts, metas, offset = [], [], [], 0
-        while True:
-            page = self.collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
-            ids += page["ids"]
-            texts += page["documents"]
-            metas += page["metadatas"]
-            if len(page["ids"]) < PAGE:
-                return ids, texts, metas
-            offset += PAGE
-
     def stamp(self) -> str:
         """The BM25 fingerprint written after the last complete build ('' if none)."""
         return (self.collection.metadata or {}).get("bm25_fingerprint", "")

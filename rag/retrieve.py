@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (Chroma) and BM25 rankings fused by weighted reciprocal rank fusion.
 
-Everything heavy (the store, the BM25 cache, the embedding model) is opened once per `Retriever`;
+Everything heavy (the store, the BM25 cache, the embedding model) is opened once per `Retriever`,
+read only (a missing or stale part names the command that rebuilds it);
 a query costs one embedding, one Chroma query and one BM25 lookup, and the answer's sentence
 ranking reads the retrieved passages' sentence embeddings from the store.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from index.build import ensure_bm25
+from index.build import load_bm25
 from index.embed import Embedder
 from index.errors import BadQuestion
 from index.settings import Settings
@@ -80,7 +81,7 @@ class Retriever:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self.store = Store(settings)
-        self.bm25 = ensure_bm25(self.store, settings)
+        self.bm25 = load_bm25(self.store, settings)
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.bm25.ids)}
         self.embedder = embedder or Embedder(settings)
         self.embedder.embed_query("warm up")  # model load and first-call set-up here, not in a query's timing

@@ -1,4 +1,5 @@
-"""The store: incremental rebuilds, a real `chroma run` server, and a build killed with SIGKILL."""
+"""The store: incremental rebuilds (chunks, sentences and BM25), a real `chroma run` server, a build
+killed with SIGKILL, and a read side that never writes."""
 
 import os
 import shutil
@@ -11,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
+import index.bm25
+from index.bm25 import BM25Index
+from index.build import bm25_dir, build_index
+from index.errors import IndexStale
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import Store
@@ -47,6 +51,36 @@ def test_incremental_rebuild_touches_only_changed_files(tmp_path, embedder):
     assert len(store.ids()) == report.chunks
     _sentences_match_chunks(store)
     assert Retriever(settings, embedder=embedder).search("A new closing paragraph was added", k=1)[0].source.startswith("001")
+
+
+def test_bm25_update_tokenizes_only_the_changed_article_and_equals_a_clean_build(tmp_path, embedder, monkeypatch):
+    corpus = copy_seeds(tmp_path / "corpus")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    build_index(settings, embedder=embedder, progress=False)
+    changed = corpus / "003_6832a546bc2cb8c9.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("drones", "unmanned aircraft"), encoding="utf-8")
+    tokenized, tokenize = [], index.bm25.tokenize
+    monkeypatch.setattr(index.bm25, "tokenize", lambda texts: tokenized.append(len(texts)) or tokenize(texts))
+    report = build_index(settings, embedder=embedder, progress=False)
+    assert tokenized == [report.added] and 0 < report.added < report.chunks / 2
+    clean = Settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
+    build_index(clean, embedder=embedder, progress=False)
+    updated, fresh = BM25Index.load(bm25_dir(settings)), BM25Index.load(bm25_dir(clean))
+    assert sorted(updated.ids) == sorted(fresh.ids)
+    for question in ("unmanned aircraft Iraq", "drones", "Kataib Hezbollah threat US bases", "Erbil airport"):
+        assert [(updated.ids[i], round(s, 4)) for i, s in updated.search(question, 10)] == \
+            [(fresh.ids[i], round(s, 4)) for i, s in fresh.search(question, 10)], question
+
+
+def test_reading_never_writes_a_missing_bm25_cache_names_the_fix(tmp_path, embedder):
+    settings = Settings(corpus_dir=SEEDS, data_dir=tmp_path / "data")
+    build_index(settings, embedder=embedder, progress=False)
+    shutil.rmtree(bm25_dir(settings))
+    with pytest.raises(IndexStale, match="run `rag index`"):
+        Retriever(settings, embedder=embedder)
+    assert not bm25_dir(settings).exists()
+    assert build_index(settings, embedder=embedder, progress=False).added == 0
+    assert Retriever(settings, embedder=embedder).search("Kataib Hezbollah", k=1)
 
 
 
