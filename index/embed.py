@@ -16,10 +16,15 @@ from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+           "TOKENIZERS_PARALLELISM": "false"}
+
+
+def offline() -> None:
+    """Keep the Hugging Face libraries off the network (unless the user set otherwise); called just
+    before they are first imported, not when this module is."""
+    for key, value in OFFLINE.items():
+        os.environ.setdefault(key, value)
 
 
 def model_path(settings: Settings) -> Path:
@@ -45,6 +50,7 @@ class Embedder:
 
     @cached_property
     def model(self):
+        offline()
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -54,6 +60,7 @@ class Embedder:
 
     @cached_property
     def tokenizer(self):
+        offline()
         from transformers import AutoTokenizer
 
         return AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)

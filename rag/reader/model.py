@@ -25,6 +25,9 @@ def second_segment(sentence: str, previous: str = "", title: str = "") -> str:
 
 def build_network(base: Path):
     """The packaged MiniLM with a fresh one-logit head (transformers' BertForSequenceClassification)."""
+    from index.embed import offline
+
+    offline()
     from transformers import AutoModelForSequenceClassification, logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the head is new by design; its "newly initialized" warning is noise

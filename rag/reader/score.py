@@ -14,7 +14,7 @@ import math
 from functools import cached_property
 from pathlib import Path
 
-from index.embed import packaged_model_path
+from index.embed import offline, packaged_model_path
 from index.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,10 @@ class Reader:
 
     @cached_property
     def tokenizer(self):
+        offline()
         from transformers import AutoTokenizer
 
-        return AutoTokenizer.from_pretrained(str(packaged_model_path()))
+        return AutoTokenizer.from_pretrained(str(packaged_model_path()), local_files_only=True)
 
     @cached_property
     def network(self):

@@ -119,11 +119,12 @@ def _save_checkpoint(path: Path, network, optimizer, schedule, step: int) -> Non
 
 def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     """Train, validate on the held-out articles, and write the weights and their card data to `out`."""
+    from index.embed import offline, packaged_model_path
+
+    offline()
     import torch
     from tqdm import tqdm
     from transformers import AutoTokenizer
-
-    from index.embed import packaged_model_path
 
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(recipe.seed)
