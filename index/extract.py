@@ -51,7 +51,15 @@ def _front_matter_fields(block: str):
     for line in block.splitlines():
         key, sep, value = line.partition(":")
         if sep and value.strip():
-            yield key.strip().lower(), value.strip().strip("'\"")
+            yield key.strip().lower(), _unquoted(value.strip())
+
+
+def _unquoted(value: str) -> str:
+    """A YAML scalar without its enclosing quotes; quotes inside it, or at one end only, stay
+    ("Users 'lose patience'" keeps its closing quote)."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
 
 
 class _HTMLText(HTMLParser):

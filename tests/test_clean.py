@@ -62,6 +62,14 @@ def test_metadata_stated_in_the_text():
     assert m["004_09a8b4aac64adffa.txt"].title.startswith("Iraq is taking diplomatic actions")
 
 
+def test_front_matter_keeps_quotes_inside_a_title(tmp_path: Path):
+    (tmp_path / "a.md").write_text("---\ntitle: \"Call centre users 'lose patience'\"\npublisher: 'BBC News'\n---\n\nBody.\n")
+    (tmp_path / "b.md").write_text("---\ntitle: 'Blue' is the colour\n---\n\nBody.\n")
+    meta = {name: build_document(read_file(tmp_path / name, tmp_path, 10**6)).meta for name in ("a.md", "b.md")}
+    assert (meta["a.md"].title, meta["a.md"].publisher) == ("Call centre users 'lose patience'", "BBC News")
+    assert meta["b.md"].title == "'Blue' is the colour"
+
+
 def test_markdown_front_matter_and_html(tmp_path: Path):
     (tmp_path / "a.md").write_text("---\ntitle: Front Title\npublisher: Wire\ndate: 2024-03-05\n---\n# Heading here now\n\nBody text.\n")
     (tmp_path / "b.html").write_text(
