@@ -198,7 +198,7 @@ def cold_build(settings: Settings, threads: int) -> dict:
 def corpus_chunks(settings: Settings, folder: Path, embedder: Embedder) -> tuple[list[Chunk], dict]:
     """The chunks a build makes of `folder`, with the time taken to load and to chunk them."""
     load_s, (docs, _) = timed(load_documents, folder, settings)
-    chunk_s, chunks = timed(lambda: [c for d in docs for c in chunk_document(d, settings, embedder.count_tokens,
+    chunk_s, chunks = timed(lambda: [c for d in docs for c in chunk_document(d, settings, embedder.wordpieces,
                                                                               embedder.max_tokens)])
     sentences = [s for c in chunks for s in split_sentences(c.text)]
     return chunks, {"load_s": load_s, "chunk_s": chunk_s, "sentences": len(sentences),

@@ -2,8 +2,9 @@
 
 Chunk ids are derived from source, content and span, so the wanted set of ids is known before any
 embedding: ids in the store but not wanted are deleted (changed or removed files), wanted ids not
-in the store are embedded, with each of their sentences, and added (new or changed files).
-Because the store itself is the record of what is done, a build killed at any moment is completed
+in the store are embedded, with each of their sentences, and added (new or changed files). A
+file whose bytes are unchanged since the last build is not cleaned or chunked again: the BM25 cache
+records each chunk's file and its SHA-256, so its chunk ids are known. Because the store itself is the record of what is done, a build killed at any moment is completed
 by the next one.
 """
 
@@ -80,21 +81,62 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     if rebuild:
         drop_local_index(settings)
     embedder = embedder or Embedder(settings)
-    docs, skipped = load_documents(folder, settings)
-    chunks = [c for d in docs for c in chunk_document(d, settings, embedder.count_tokens, embedder.max_tokens)]
     store = Store(settings, create=True)
     if rebuild and settings.chroma_url:
         store.delete(sorted(store.ids()))
-    existing = store.ids()
-    wanted = {c.id: c for c in chunks}
-    new = [c for c in chunks if c.id not in existing]
+    existing, cached = store.ids(), BM25Index.load(bm25_dir(settings))
+    found = _read_folder(folder, settings, embedder, _chunks_by_file(cached, existing))
+    new = [c for c in found.chunks if c.id not in existing]
     _add(store, new, embedder, settings, progress)
-    stale = sorted(existing - wanted.keys())
+    stale = sorted(existing - found.wanted)
     store.delete(stale)
-    if new or stale or store.stamp() != fingerprint(list(wanted)) or not BM25Index.exists(bm25_dir(settings)):
-        _update_bm25(store, chunks, settings)
-    log.info("indexed %d files: %d chunks, %d added, %d removed", len(docs), len(chunks), len(new), len(stale))
-    return BuildReport(len(docs), skipped, len(chunks), len(new), len(stale), store.addressed_per_source())
+    if new or stale or store.stamp() != fingerprint(list(found.wanted)) or not BM25Index.exists(bm25_dir(settings)):
+        _update_bm25(store, cached, found, settings)
+    log.info("indexed %d files: %d chunks, %d added, %d removed", found.files, len(found.wanted), len(new), len(stale))
+    return BuildReport(found.files, found.skipped, len(found.wanted), len(new), len(stale),
+                       store.addressed_per_source())
+
+
+@dataclass
+class Folder:
+    """What a folder holds for the index: the ids of every chunk wanted, and the chunks of the files
+    that had to be read anew (new or changed since the last build)."""
+
+    files: int = 0
+    skipped: list[str] = field(default_factory=list)
+    wanted: set[str] = field(default_factory=set)
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+def _chunks_by_file(cached: BM25Index | None, existing: set[str]) -> dict[tuple[str, str], list[str]]:
+    """(source, file SHA-256) -> chunk ids, for the files whose every chunk the BM25 cache and the
+    store both hold: an unchanged file's chunk ids (a function of its bytes and the settings) are
+    known without cleaning or chunking it again."""
+    files: dict[tuple[str, str], list[str]] = {}
+    for chunk_id, meta in zip(cached.ids, cached.metas) if cached else ():
+        files.setdefault((meta.get("source", ""), meta.get("file_sha256", "")), []).append(chunk_id)
+    return {key: ids for key, ids in files.items() if existing.issuperset(ids)}
+
+
+def _read_folder(folder: Path, settings: Settings, embedder: Embedder,
+                 known: dict[tuple[str, str], list[str]]) -> Folder:
+    """Every file of `folder`: the known chunk ids of an unchanged one, the chunks of the others."""
+    found = Folder()
+    for path in list_files(folder):
+        raw = read_file(path, folder, settings.max_file_bytes)
+        if raw and (raw.source, raw.sha256) in known:
+            found.files += 1
+            found.wanted.update(known[(raw.source, raw.sha256)])
+            continue
+        doc = build_document(raw) if raw else None
+        if doc is None or not doc.blocks:
+            found.skipped.append(path.relative_to(folder).as_posix())
+            continue
+        found.files += 1
+        chunks = chunk_document(doc, settings, embedder.wordpieces, embedder.max_tokens)
+        found.chunks += chunks
+        found.wanted.update(c.id for c in chunks)
+    return found
 
 
 def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settings, progress: bool) -> None:
@@ -138,15 +180,14 @@ def _unit(vector: np.ndarray) -> list[float]:
     return (vector / (np.linalg.norm(vector) or 1.0)).tolist()
 
 
-def _update_bm25(store: Store, chunks: list[Chunk], settings: Settings) -> None:
-    """Bring the BM25 cache to exactly `chunks`: drop the chunks no longer wanted, tokenize and add
-    the new ones (all of them when there is no usable cache), then stamp the store."""
+def _update_bm25(store: Store, cached: BM25Index | None, found: Folder, settings: Settings) -> None:
+    """Bring the BM25 cache to exactly the wanted chunks: drop those no longer wanted, tokenize and
+    add the new ones (all of them when there is no usable cache), then stamp the store."""
     folder = bm25_dir(settings)
-    cached = BM25Index.load(folder) or BM25Index.build([], [], [], [])
-    wanted = {c.id for c in chunks}
+    cached = cached or BM25Index.build([], [], [], [])
     held = set(cached.ids)
-    new = [c for c in chunks if c.id not in held]
-    removed = held - wanted
+    new = [c for c in found.chunks if c.id not in held]
+    removed = held - found.wanted
     index = cached.updated(removed, [c.id for c in new], [c.text for c in new], [c.metadata() for c in new],
                            [embed_text(c, settings) for c in new]) if new or removed else cached
     if new or removed or not BM25Index.exists(folder):

@@ -8,6 +8,7 @@ hash the source, the file's content and the span, so a rebuild yields the same i
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from typing import Callable
 
 from index.mapped import MappedText
@@ -39,11 +40,26 @@ def chunk_id(doc: Document, start: int, end: int, text: str, fingerprint: str) -
     return hashlib.sha1(key.encode()).hexdigest()[:20]
 
 
-def _split_long(text: str, a: int, b: int, budget: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
+class Wordpieces:
+    """How many of the model's wordpieces lie within any span of one text, from a single
+    tokenization of the whole text: wordpieces never cross whitespace, so a span cut at whitespace
+    holds exactly the wordpieces its text has on its own."""
+
+    def __init__(self, text: str, spans: Callable[[str], list[tuple[int, int]]]):
+        pieces = spans(text)
+        self.starts = [a for a, _ in pieces]
+        self.ends = [b for _, b in pieces]
+
+    def __call__(self, start: int, end: int) -> int:
+        """Wordpieces within text[start:end]."""
+        return max(0, bisect_right(self.ends, end) - bisect_left(self.starts, start))
+
+
+def _split_long(text: str, a: int, b: int, budget: int, count: Wordpieces) -> list[tuple[int, int]]:
     """Cut an over-long sentence at word boundaries into pieces of at most `budget` wordpieces."""
     pieces, start, end = [], a, a
     for word_end in [i for i in range(a + 1, b + 1) if i == b or text[i].isspace()]:
-        if end > start and count(text[start:word_end]) > budget:
+        if end > start and count(start, word_end) > budget:
             pieces.append((start, end))
             start = end + 1 if text[end:end + 1].isspace() else end
         end = word_end
@@ -51,7 +67,7 @@ def _split_long(text: str, a: int, b: int, budget: int, count: Callable[[str], i
     return [(s, e) for s, e in pieces if e > s]
 
 
-def pack(text: str, budget: int, overlap: int, count: Callable[[str], int]) -> list[tuple[int, int]]:
+def pack(text: str, budget: int, overlap: int, count: Wordpieces) -> list[tuple[int, int]]:
     """Greedy sentence packing: [start, end) spans of `text`, each within `budget` wordpieces.
 
     Sentence counts are summed (wordpieces do not cross spaces), then each span is counted once
@@ -59,15 +75,15 @@ def pack(text: str, budget: int, overlap: int, count: Callable[[str], int]) -> l
     """
     units = []
     for a, b in sentence_spans(text):
-        units += [(a, b)] if count(text[a:b]) <= budget else _split_long(text, a, b, budget, count)
-    sizes = [count(text[a:b]) for a, b in units]
+        units += [(a, b)] if count(a, b) <= budget else _split_long(text, a, b, budget, count)
+    sizes = [count(a, b) for a, b in units]
     spans, first = [], 0
     while first < len(units):
         last, total = first, sizes[first]
         while last + 1 < len(units) and total + sizes[last + 1] <= budget:
             last += 1
             total += sizes[last]
-        while last > first and count(text[units[first][0]:units[last][1]]) > budget:
+        while last > first and count(units[first][0], units[last][1]) > budget:
             last -= 1
         spans.append((units[first][0], units[last][1]))
         if last + 1 >= len(units):
@@ -76,13 +92,15 @@ def pack(text: str, budget: int, overlap: int, count: Callable[[str], int]) -> l
     return spans
 
 
-def chunk_document(doc: Document, settings: Settings, count: Callable[[str], int], max_tokens: int) -> list[Chunk]:
-    """All chunks of a document, in reading order."""
-    title_tokens = count(doc.meta.title) + 1 if settings.embed_title and doc.meta.title else 0
+def chunk_document(doc: Document, settings: Settings, spans: Callable[[str], list[tuple[int, int]]],
+                   max_tokens: int) -> list[Chunk]:
+    """All chunks of a document, in reading order; `spans` gives the [start, end) of each of a
+    text's wordpieces (`Embedder.wordpieces`)."""
+    title_tokens = len(spans(doc.meta.title)) + 1 if settings.embed_title and doc.meta.title else 0
     budget = min(settings.chunk_tokens, max_tokens - SPECIAL_TOKENS - title_tokens)
     fingerprint, chunks = settings.index_fingerprint(), []
     for block in doc.blocks:
-        for a, b in pack(block.text, budget, settings.chunk_overlap_sentences, count):
+        for a, b in pack(block.text, budget, settings.chunk_overlap_sentences, Wordpieces(block.text, spans)):
             chunks.append(_make_chunk(doc, block, a, b, len(chunks), fingerprint))
     return chunks
 

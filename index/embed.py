@@ -73,6 +73,11 @@ class Embedder:
         config = self.path / "sentence_bert_config.json"
         return json.loads(config.read_text())["max_seq_length"] if config.exists() else 256
 
+    def wordpieces(self, text: str) -> list[tuple[int, int]]:
+        """[start, end) in `text` of each of its wordpieces, without special tokens."""
+        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        return [tuple(span) for span in encoded["offset_mapping"]]
+
     def count_tokens(self, text: str) -> int:
         """Wordpieces in `text`, without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -17,8 +17,11 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
 _NEXT_START = re.compile(r"\s*[\"'(\[]?[A-Z0-9]")
 
 
+_WORD_WINDOW = 64  # characters looked back for the word before a dot: any longer word is no abbreviation
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
-    word = re.search(r"([\w.]+)$", text[:dot])
+    word = re.search(r"([\w.]+)$", text[max(0, dot - _WORD_WINDOW):dot])
     if not word:
         return False
     w = word.group(1).lower().rstrip(".")

@@ -26,7 +26,7 @@ def raw(text: str, name: str = "x.txt") -> RawFile:
 def test_offsets_round_trip_on_arbitrary_text(embedder, text):
     settings = Settings(chunk_tokens=40)
     doc = build_document(raw(text))
-    for chunk in chunk_document(doc, settings, embedder.count_tokens, embedder.max_tokens):
+    for chunk in chunk_document(doc, settings, embedder.wordpieces, embedder.max_tokens):
         assert 0 <= chunk.start < chunk.end <= len(text)
         assert normalize_text(text[chunk.start:chunk.end]) == normalize_text(chunk.text)
         assert embedder.count_tokens(embed_text(chunk, settings)) + 2 <= embedder.max_tokens
@@ -36,7 +36,7 @@ def seed_chunks(embedder, settings):
     out = []
     for path in sorted(SEEDS.glob("*.txt")):
         doc = build_document(read_file(path, SEEDS, 10**7))
-        out += chunk_document(doc, settings, embedder.count_tokens, embedder.max_tokens)
+        out += chunk_document(doc, settings, embedder.wordpieces, embedder.max_tokens)
     return out
 
 
@@ -65,6 +65,6 @@ def test_ids_are_stable_and_depend_on_content_and_settings(embedder):
 def test_over_long_sentence_is_split_within_budget(embedder):
     text = "word " * 2000 + "end."
     settings = Settings(chunk_tokens=64)
-    chunks = chunk_document(build_document(raw(text)), settings, embedder.count_tokens, embedder.max_tokens)
+    chunks = chunk_document(build_document(raw(text)), settings, embedder.wordpieces, embedder.max_tokens)
     assert len(chunks) > 20
     assert all(embedder.count_tokens(c.text) <= 64 for c in chunks)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import index.bm25
+import index.build
 from index.bm25 import BM25Index
 from index.build import bm25_dir, build_index
 from index.errors import IndexStale
@@ -53,7 +54,8 @@ def test_incremental_rebuild_touches_only_changed_files(tmp_path, embedder):
     assert Retriever(settings, embedder=embedder).search("A new closing paragraph was added", k=1)[0].source.startswith("001")
 
 
-def test_bm25_update_tokenizes_only_the_changed_article_and_equals_a_clean_build(tmp_path, embedder, monkeypatch):
+def test_an_update_reads_and_tokenizes_only_the_changed_article_and_equals_a_clean_build(tmp_path, embedder,
+                                                                                         monkeypatch):
     corpus = copy_seeds(tmp_path / "corpus")
     settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
     build_index(settings, embedder=embedder, progress=False)
@@ -61,7 +63,10 @@ def test_bm25_update_tokenizes_only_the_changed_article_and_equals_a_clean_build
     changed.write_text(changed.read_text(encoding="utf-8").replace("drones", "unmanned aircraft"), encoding="utf-8")
     tokenized, tokenize = [], index.bm25.tokenize
     monkeypatch.setattr(index.bm25, "tokenize", lambda texts: tokenized.append(len(texts)) or tokenize(texts))
+    read, build_document = [], index.build.build_document
+    monkeypatch.setattr(index.build, "build_document", lambda raw: read.append(raw.source) or build_document(raw))
     report = build_index(settings, embedder=embedder, progress=False)
+    assert read == [changed.name]  # the unchanged articles' chunk ids come from the BM25 cache
     assert tokenized == [report.added] and 0 < report.added < report.chunks / 2
     clean = Settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
     build_index(clean, embedder=embedder, progress=False)
