@@ -96,10 +96,8 @@ class Store:
                                metadatas=[c.metadata() for c in chunks])
 
     def query(self, vector: list[float], n: int, where: dict | None) -> dict[str, float]:
-        """Chunk id -> cosine similarity of the `n` nearest chunks passing `where`."""
-        n = min(n, self.collection.count())
-        if n == 0:
-            return {}
+        """Chunk id -> cosine similarity of the `n` nearest chunks passing `where` (fewer when the
+        collection holds fewer: Chroma 1.x answers with what it has, so no count is asked first)."""
         result = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         return {i: 1.0 - d for i, d in zip(result["ids"][0], result["distances"][0])}
 
