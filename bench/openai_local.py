@@ -18,8 +18,8 @@ import socket
 from pathlib import Path
 
 from index.settings import Settings
-from rag.evaluate import evaluate_sets
-from rag.model_file import model_file
+from rag.eval.evaluate import evaluate_sets
+from rag.llm.model_file import model_file
 
 
 def serve(settings: Settings):

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
     drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
     refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
-                                     "(see rag.refuse; with RAG_RANKER=reader, see reader_threshold).")
+                                     "(see rag.evidence.gate; with RAG_RANKER=reader, see reader_threshold).")
     ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences: the cheap score "
                                                "with the answer-type rules, or the trained reader (rag.reader). The "
                                                "rules rank better on every set measured so far (see README).")

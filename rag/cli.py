@@ -43,7 +43,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Print the passages that best answer a question."""
-    from rag.retrieve import Filters, Retriever, check_question
+    from rag.evidence.retrieve import Filters, Retriever, check_question
 
     settings = _settings(args)
     question = check_question(args.question, settings)
@@ -69,7 +69,7 @@ def _questions(path: Path):
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or every line of a JSONL file (models loaded once)."""
     from index.errors import RagError
-    from rag.answer import Assistant
+    from rag.pipeline import Assistant
 
     settings = _settings(args)
     if not args.questions and not args.question:
@@ -109,8 +109,8 @@ def _print_streamed(assistant, question: str, conversation) -> None:
 def cmd_chat(args: argparse.Namespace) -> int:
     """An interactive conversation in the terminal; follow-ups are resolved with the history."""
     from index.errors import RagError
-    from rag.answer import Assistant
-    from rag.chat import Conversation
+    from rag.pipeline import Assistant
+    from rag.conversation import Conversation
     from rag.transcript import save
 
     assistant, conversation = Assistant(_settings(args), mode=args.mode), Conversation()
@@ -138,7 +138,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run the evaluation set and write results, summary, report and plots."""
-    from rag.evaluate import CONFIGS, evaluate_sets
+    from rag.eval.evaluate import CONFIGS, evaluate_sets
 
     settings = _settings(args)
     if args.corpus:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rag.chat import Conversation
+from rag.conversation import Conversation
 from rag.schema import Answer, Citation, Transcript
 
 

@@ -44,7 +44,7 @@ def seed_settings(tmp_path_factory, embedder) -> Settings:
 @pytest.fixture(scope="session")
 def retriever(seed_settings, embedder):
     """A retriever over the seed index."""
-    from rag.retrieve import Retriever
+    from rag.evidence.retrieve import Retriever
 
     return Retriever(seed_settings, embedder=embedder)
 

@@ -8,9 +8,9 @@ import pytest
 from index.build import build_index
 from index.settings import Settings
 from rag import prompts
-from rag.answer import Assistant, evidence_block
-from rag.chat import Conversation
-from rag.retrieve import Retriever
+from rag.pipeline import Assistant, evidence_block
+from rag.conversation import Conversation
+from rag.evidence.retrieve import Retriever
 
 from conftest import ROOT, SEEDS, run_cli
 
@@ -77,7 +77,7 @@ def test_a_statement_split_over_two_sentences_is_answered_whole(extractive):
 
 
 def test_a_pronoun_is_replaced_by_the_person_the_last_turn_named():
-    from rag.follow_up import standalone
+    from rag.question.follow_up import standalone
 
     conversation = Conversation()
     conversation.add_exchange("Who is the Iraqi foreign minister?", "Foreign Minister Fuad Hussein.")
@@ -95,7 +95,7 @@ def test_a_pronoun_is_replaced_by_the_person_the_last_turn_named():
     "Is it true that Iraq closed its airspace?",
 ])
 def test_a_question_that_stands_alone_mid_conversation_is_searched_as_it_is(question):
-    from rag.follow_up import is_follow_up, standalone
+    from rag.question.follow_up import is_follow_up, standalone
 
     conversation = Conversation()
     conversation.add_exchange("What did US Defense Secretary Lloyd Austin announce?", "He announced new deployments "
@@ -107,7 +107,7 @@ def test_a_question_that_stands_alone_mid_conversation_is_searched_as_it_is(ques
 @pytest.mark.parametrize("question", ["What did he demand?", "Who made that decision?", "And in 2024?", "Why?",
                                       "What about Syria?", "And who else took part?", "Where were the deployments sent?"])
 def test_a_question_that_leans_on_the_last_turn_is_a_follow_up(question):
-    from rag.follow_up import is_follow_up, standalone
+    from rag.question.follow_up import is_follow_up, standalone
 
     conversation = Conversation()
     assert not is_follow_up(question, conversation)  # nothing to lean on yet
@@ -128,7 +128,7 @@ def test_citation_numbers_are_stable_across_a_conversation(extractive):
 
 
 def test_an_unsupported_sentence_is_never_cited(extractive, retriever):
-    from rag.evidence import candidate_sentences
+    from rag.evidence.sentences import candidate_sentences
 
     passages = retriever.search("Which countries oppose Israeli attacks against Iraq?")
     candidates = candidate_sentences(passages)

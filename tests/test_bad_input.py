@@ -9,7 +9,7 @@ import pytest
 from index.build import build_index
 from index.errors import BadQuestion, IndexCorrupt, IndexMissing, StoreUnavailable
 from index.settings import Settings
-from rag.retrieve import Retriever, check_question
+from rag.evidence.retrieve import Retriever, check_question
 
 from conftest import SEEDS, run_cli
 
@@ -85,8 +85,8 @@ def test_help_imports_no_heavy_library():
 
 
 def test_unreachable_llm_endpoint_is_a_clear_message(seed_settings, retriever):
-    from rag.answer import Assistant
-    from rag.generate import GeneratorUnavailable
+    from rag.pipeline import Assistant
+    from rag.llm.generate import GeneratorUnavailable
 
     with pytest.raises(GeneratorUnavailable, match="RAG_OPENAI_BASE_URL"):
         Assistant(seed_settings, retriever=retriever, mode="openai")
@@ -97,7 +97,7 @@ def test_unreachable_llm_endpoint_is_a_clear_message(seed_settings, retriever):
 
 
 def test_wrong_or_missing_model_file_is_refused(tmp_path):
-    from rag.model_file import ModelUnavailable, model_file
+    from rag.llm.model_file import ModelUnavailable, model_file
 
     with pytest.raises(ModelUnavailable, match="does not exist"):
         model_file(Settings(gguf_path=tmp_path / "missing.gguf"))
@@ -120,7 +120,7 @@ def test_missing_spacy_model_names_the_fix(monkeypatch):
 
 
 def test_entity_checks_take_empty_and_odd_text():
-    from rag.answer_type import expected, new_answers
+    from rag.question.kind import expected, new_answers
 
     assert expected("").kind is None and expected("???").kind is None
     assert new_answers("person", "", "Who?") == set()
@@ -128,10 +128,10 @@ def test_entity_checks_take_empty_and_odd_text():
 
 
 def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
-    from rag.answer import evidence_block
-    from rag.chat import Conversation
-    from rag.follow_up import standalone
-    from rag.focus import counted_nouns, reactions, varieties, variety_noun
+    from rag.pipeline import evidence_block
+    from rag.conversation import Conversation
+    from rag.question.follow_up import standalone
+    from rag.question.focus import counted_nouns, reactions, varieties, variety_noun
 
     odd = "\x00\ufffd (()) ---"
     assert counted_nouns("") == frozenset() and counted_nouns("How many?") == frozenset()
@@ -150,7 +150,7 @@ def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
 
 
 def test_back_references_take_empty_and_odd_text():
-    from rag.extractive import back_reference, with_context
+    from rag.draft.extractive import back_reference, with_context
 
     assert back_reference("") is None and back_reference("\x00\ufffd (()) ---") is None
     assert back_reference("He added that the talks continue.") == "He"

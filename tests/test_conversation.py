@@ -6,8 +6,8 @@ import tomllib
 import pytest
 
 from index.mapped import normalize_text
-from rag.chat import Conversation, Conversations
-from rag.evaluate import evaluate
+from rag.conversation import Conversation, Conversations
+from rag.eval.evaluate import evaluate
 from rag.schema import Answer, Citation, Transcript
 from rag.transcript import save, to_json, to_markdown
 

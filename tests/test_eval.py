@@ -6,8 +6,8 @@ import tomllib
 import pytest
 
 from index.mapped import normalize_text
-from rag import metrics
-from rag.evaluate import evaluate, summarize
+from rag.eval import metrics
+from rag.eval.evaluate import evaluate, summarize
 from rag.schema import AnswerSentence, Citation
 
 from conftest import ROOT, SEEDS

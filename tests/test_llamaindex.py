@@ -14,9 +14,9 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.schema import TextNode
 
 from index.mapped import normalize_text
-from rag.answer import Assistant
+from rag.pipeline import Assistant
 from rag.llamaindex import (RagChatEngine, RagQueryEngine, RagRetriever, chroma_vector_store, embed_model)
-from rag.retrieve import Filters
+from rag.evidence.retrieve import Filters
 
 from conftest import ROOT, SEEDS
 
@@ -188,5 +188,5 @@ def test_the_readme_program_runs_offline(seed_settings, assistant, retriever, tm
 
 
 def test_the_command_line_does_not_import_llama_index():
-    code = "import sys, rag.cli, rag.answer; assert not [m for m in sys.modules if m.startswith('llama_index')]"
+    code = "import sys, rag.cli, rag.pipeline; assert not [m for m in sys.modules if m.startswith('llama_index')]"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.metrics import auroc
+from rag.eval.metrics import auroc
 from rag.reader.data import read_questions, training_pairs
 from rag.reader.model import second_segment
 from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
@@ -97,7 +97,7 @@ def test_missing_or_corrupt_reader_weights_give_one_clear_error(tmp_path):
 
 
 def test_the_reader_ranks_and_refuses_in_the_pipeline(seed_settings, retriever):
-    from rag.answer import Assistant
+    from rag.pipeline import Assistant
 
     assistant = Assistant(seed_settings.model_copy(update={"ranker": "reader"}), retriever=retriever, generator=None,
                           mode="extractive")

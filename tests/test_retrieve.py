@@ -3,7 +3,7 @@
 import pytest
 
 from index.mapped import normalize_text
-from rag.retrieve import Filters, rrf
+from rag.evidence.retrieve import Filters, rrf
 
 from conftest import SEEDS
 
@@ -68,8 +68,8 @@ def test_rrf_fuses_rankings():
 def test_answer_sentences_come_with_their_stored_embeddings(retriever):
     """Every sentence the answer ranks is found in the store, embedded as the model embeds it now,
     so answering embeds nothing but the question."""
-    from rag.align import dot
-    from rag.evidence import candidate_sentences
+    from rag.cite.align import dot
+    from rag.evidence.sentences import candidate_sentences
 
     hits = retriever.search("Who commands Iraq's air defences?", k=5)
     texts = [s.text for s in candidate_sentences(hits)]

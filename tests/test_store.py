@@ -20,7 +20,7 @@ from index.errors import IndexStale
 from index.sentences import split_sentences
 from index.settings import Settings
 from index.store import Store
-from rag.retrieve import Retriever
+from rag.evidence.retrieve import Retriever
 
 from conftest import ROOT, SEEDS, free_port
 from test_retrieve import QUESTIONS

@@ -2,7 +2,7 @@
 and an `ask` API endpoint that holds conversations by id.
 
 Each browser session has its own `ChatState` (gr.State), so two tabs never share a conversation;
-each API conversation has its own id and lock (`rag.chat.Conversations`).
+each API conversation has its own id and lock (`rag.conversation.Conversations`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import gradio as gr
 from index.errors import RagError
 from index.settings import Settings
 from rag import transcript
-from rag.chat import Conversation
-from rag.retrieve import check_question
+from rag.conversation import Conversation
+from rag.evidence.retrieve import check_question
 from rag.schema import Answer, Citation
 from ui import corpus, render
 from ui.services import Services
@@ -185,7 +185,7 @@ def eval_tab(services: Services, qa: Path) -> None:
                   for name in ("accuracy_by_kind.png", "latency.png", "evidence_scores.png")]
 
     def go(progress=gr.Progress(track_tqdm=True)):
-        from rag.evaluate import evaluate
+        from rag.eval.evaluate import evaluate
 
         evaluate(services.settings, qa, Path(services.settings.corpus_dir), out, ["extractive"])
         return _last_report(out), *[_image(out, i.label) for i in images]

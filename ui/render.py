@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag.evidence import load_document
+from rag.evidence.sentences import load_document
 from rag.schema import Answer, Citation, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")

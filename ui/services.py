@@ -7,10 +7,10 @@ import threading
 
 from index.embed import Embedder
 from index.settings import Settings
-from rag.answer import Assistant
-from rag.chat import Conversations
-from rag.generate import make_generator
-from rag.retrieve import Retriever
+from rag.pipeline import Assistant
+from rag.conversation import Conversations
+from rag.llm.generate import make_generator
+from rag.evidence.retrieve import Retriever
 
 
 class Services:

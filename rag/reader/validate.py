@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from rag.metrics import auroc
+from rag.eval.metrics import auroc
 from rag.reader.data import Question
 from rag.reader.model import predict_logits
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.evidence import SourceSentence
+from rag.evidence.sentences import SourceSentence
 from rag.text import content_stems
 
 LEXICAL_WEIGHT = 0.6  # of the alignment score; the rest is cosine similarity

@@ -1,7 +1,7 @@
 """The answer pipeline: question -> retrieval -> answer text -> aligned, verified citations -> Answer.
 
 `Assistant.ask_stream` yields the answer's text pieces as they are generated and then one final
-`Answer`, whose [n] markers and citations are final. Citations come from alignment (`rag.align`),
+`Answer`, whose [n] markers and citations are final. Citations come from alignment (`rag.cite.align`),
 never from the model, so they work the same with a 0.5B model, a remote one or none at all.
 """
 
@@ -18,18 +18,18 @@ from index.sentences import sentence_spans
 from index.addressed import AddressedDetector
 from index.settings import Settings
 from rag import nlp, prompts
-from rag.align import choose_citations, is_instruction_like, rank_support
-from rag.answer_type import ASKED_FOR, AnswerType, expected, new_answers
-from rag.chat import Conversation
-from rag.evidence import SourceSentence, candidate_sentences, load_document
-from rag.extractive import Ranked, antecedent, compose, preceding, rank_sentences
-from rag.follow_up import Standalone, standalone
-from rag.generate import Generator, LocalGenerator, make_generator
+from rag.cite.align import choose_citations, is_instruction_like, rank_support
+from rag.question.kind import ASKED_FOR, AnswerType, expected, new_answers
+from rag.conversation import Conversation
+from rag.evidence.sentences import SourceSentence, candidate_sentences, load_document
+from rag.draft.extractive import Ranked, antecedent, compose, preceding, rank_sentences
+from rag.question.follow_up import Standalone, standalone
+from rag.llm.generate import Generator, LocalGenerator, make_generator
 from rag.reader.score import WEIGHTS_DIR, Reader
-from rag.refuse import Evidence, Idf
-from rag.retrieve import Retriever, check_question
+from rag.evidence.gate import Evidence, Idf
+from rag.evidence.retrieve import Retriever, check_question
 from rag.schema import Answer, AnswerSentence, Citation, Passage
-from rag.verify import judge
+from rag.cite.verify import judge
 
 log = logging.getLogger(__name__)
 

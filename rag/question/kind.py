@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.focus import counted_nouns, phrase_after, reacting_party, reactions, varieties, variety_noun
+from rag.question.focus import counted_nouns, phrase_after, reacting_party, reactions, varieties, variety_noun
 from rag.text import bare_words, content_stems, quantity_near, words
 
 _QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
@@ -97,7 +97,7 @@ def new_answers(kind: str | None, text: str, question: str) -> set[str]:
 
     For a person, a name or a role ("the prime minister"); for a group or place, a named entity;
     for a quantity, a number counting a word of the question; for a time, a day or date; for a
-    date, a month or year; for a variety or a reaction, see `rag.focus`. An empty set means the
+    date, a month or year; for a variety or a reaction, see `rag.question.focus`. An empty set means the
     sentence cannot answer; for kind None any sentence may ({""}).
     """
     if kind is None:

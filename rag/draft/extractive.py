@@ -2,7 +2,7 @@
 
 Instant, deterministic, and the fallback when no model is available. Sentences are ranked by
 similarity to the question and coverage of its rare words; a sentence that supplies an answer of
-the expected type (`rag.answer_type`: a person for "who", a number for "how many") is preferred.
+the expected type (`rag.question.kind`: a person for "who", a number for "how many") is preferred.
 News splits one statement over two sentences ("Sa'ar sent a letter... He called on the Iraqi
 government to..."), so the best sentence brings the one it leans on (see `with_context`).
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.align import dot
-from rag.answer_type import ROLE_PATTERN, AnswerType, new_answers
-from rag.evidence import SourceSentence
+from rag.cite.align import dot
+from rag.question.kind import ROLE_PATTERN, AnswerType, new_answers
+from rag.evidence.sentences import SourceSentence
 from rag.reader.model import second_segment
 from rag.reader.score import Reader
-from rag.refuse import Idf, coverage
+from rag.evidence.gate import Idf, coverage
 from rag.text import content_stems
 
 SECOND_SOURCE_RATIO = 0.9  # a sentence from another article joins the answer if it scores this close

@@ -3,7 +3,7 @@
 Small models answer whatever they are asked, so the decision is made from the evidence: how well
 the best sentence answers the question (similarity and IDF-weighted coverage of its words), and,
 for questions that ask for a person, group, place, quantity or time, whether it names a new one
-(`rag.answer_type`). The threshold is a setting, calibrated on the evaluation set. (Asking the
+(`rag.question.kind`). The threshold is a setting, calibrated on the evaluation set. (Asking the
 packaged 0.5B model "do the passages answer this?" was tried: it said "no" to 14 of 14
 answerable questions.)
 """
@@ -41,7 +41,7 @@ def coverage(question_stems: list[str], text: str, idf: Idf) -> float:
 
 @dataclass
 class Evidence:
-    """The best answer sentence's score (see `rag.extractive.rank_sentences`) and whether it
+    """The best answer sentence's score (see `rag.draft.extractive.rank_sentences`) and whether it
     supplies an answer of the kind the question asks for.
 
     Measured on eval/qa.jsonl, coverage and similarity alone separate answerable from unanswerable

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from rag.chat import Conversation, plain
+from rag.conversation import Conversation, plain
 from rag.text import content_stems
 
 log = logging.getLogger(__name__)

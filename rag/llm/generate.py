@@ -1,6 +1,6 @@
 """Generators behind one interface: `local` (llama.cpp in-process) and `openai` (any compatible endpoint).
 
-The `extractive` mode has no generator at all (see `rag.extractive`). Both generators take chat
+The `extractive` mode has no generator at all (see `rag.draft.extractive`). Both generators take chat
 messages and yield text pieces as they come; `complete` joins them.
 """
 
@@ -46,7 +46,7 @@ class LocalGenerator(_Completes):
     def __init__(self, settings: Settings):
         import xllamacpp
 
-        from rag.model_file import model_file
+        from rag.llm.model_file import model_file
 
         params = xllamacpp.CommonParams()
         params.model.path = str(model_file(settings))

@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Callable, Iterator
 
-from rag import metrics
-from rag.chat import Conversation
+from rag.eval import metrics
+from rag.conversation import Conversation
 from rag.schema import Answer
 
 CONVERSATION_KEYS = ["turns", "follow_up_turns", "follow_up_accuracy", "standalone_accuracy", "rewritten_follow_ups",

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.settings import Settings
-from rag import metrics
-from rag.chat import Conversation
-from rag.conversation_eval import CONVERSATION_KEYS, ask_conversation, is_conversation_set, summarize_turns, turn_items
+from rag.eval import metrics
+from rag.conversation import Conversation
+from rag.eval.conversations import CONVERSATION_KEYS, ask_conversation, is_conversation_set, summarize_turns, turn_items
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Item:
 
 def load_items(qa: Path, corpus: Path) -> list[list[Item]]:
     """Read the Q&A file and locate every evidence quote in its article: one list per conversation
-    of a conversation set (`rag.conversation_eval`), else one single-item list per question."""
+    of a conversation set (`rag.eval.conversations`), else one single-item list per question."""
     lines = [json.loads(line) for line in qa.read_text(encoding="utf-8").splitlines() if line.strip()]
     if is_conversation_set(qa):
         return [[locate_gold(turn, corpus) for turn in turn_items(raw)] for raw in lines]
@@ -139,7 +139,7 @@ def run_one(name: str, settings: Settings, mode: str, items: list[list[Item]], o
     each group of items is one conversation, asked turn by turn."""
     from tqdm import tqdm
 
-    from rag.answer import Assistant
+    from rag.pipeline import Assistant
 
     assistant = Assistant(settings, mode=mode)
     ask = lambda question, conversation, qid: assistant.ask(question, conversation, qid=qid)  # noqa: E731

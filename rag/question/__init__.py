@@ -1,0 +1,2 @@
+"""Stage 1, the question: what kind of answer it asks for (`kind`), what relation it asks about
+(`focus`), and, in a conversation, the question made to stand alone (`follow_up`)."""
