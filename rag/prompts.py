@@ -25,7 +25,7 @@ PASSAGE = """<passage {n} | {title} | {source}>
 
 SUPPORT_SYSTEM = """You check whether a claim is supported by a passage. Reply with one word: yes or no."""
 
-SUPPORT_USER = """Passage: {evidence}
+SUPPORT_USER = """Passage: {passage}
 
 Claim: {claim}
 

@@ -59,7 +59,7 @@ def quantity_near(text: str, stems: set[str], window: int = 3) -> bool:
     return False
 
 
-def entities(text: str) -> set[str]:
+def names_and_numbers(text: str) -> set[str]:
     """Numbers and capitalised names (not sentence-initial) as lower-cased words: what must not be invented."""
     norm = normalize_text(text)
     found = set(re.findall(r"\b\d[\d,.]*\b", norm))

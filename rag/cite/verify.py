@@ -15,7 +15,7 @@ import logging
 from index.mapped import normalize_text
 from rag import prompts
 from rag.schema import Verdict
-from rag.text import SMALL_NUMBERS, content_stems, entities, words
+from rag.text import SMALL_NUMBERS, content_stems, names_and_numbers, words
 
 log = logging.getLogger(__name__)
 
@@ -24,27 +24,27 @@ PARTIAL_RECALL = 0.4
 CLEAR_RECALL = 0.9  # at or above this (with all names found) the model is not asked
 
 
-def support_recall(sentence: str, evidence: list[str]) -> float:
-    """Share of the sentence's content words that the evidence contains."""
+def support_recall(sentence: str, spans: list[str]) -> float:
+    """Share of the sentence's content words that the cited spans contain."""
     wanted = set(content_stems(sentence))
     if not wanted:
         return 0.0
-    found = set().union(*(content_stems(e) for e in evidence)) if evidence else set()
+    found = set().union(*(content_stems(e) for e in spans)) if spans else set()
     return len(wanted & found) / len(wanted)
 
 
-def missing_entities(sentence: str, evidence: list[str]) -> set[str]:
-    """Numbers and names in the sentence that no evidence span contains ("2" is found as "two")."""
-    present = set(words(" ".join(evidence))) | set(normalize_text(" ".join(evidence)).lower().split())
+def missing_names(sentence: str, spans: list[str]) -> set[str]:
+    """Numbers and names in the sentence that no cited span contains ("2" is found as "two")."""
+    present = set(words(" ".join(spans))) | set(normalize_text(" ".join(spans)).lower().split())
     present |= {str(SMALL_NUMBERS[w]) for w in present if w in SMALL_NUMBERS}
-    stems = set().union(*(content_stems(e) for e in evidence)) if evidence else set()
-    return {e for e in entities(sentence) if e not in present and not set(content_stems(e)) <= stems}
+    stems = set().union(*(content_stems(e) for e in spans)) if spans else set()
+    return {e for e in names_and_numbers(sentence) if e not in present and not set(content_stems(e)) <= stems}
 
 
-def cheap_verdict(sentence: str, evidence: list[str]) -> tuple[Verdict, float, bool]:
+def cheap_verdict(sentence: str, spans: list[str]) -> tuple[Verdict, float, bool]:
     """(verdict, recall, clear-cut) from word overlap and the names-and-numbers check."""
-    recall = support_recall(sentence, evidence)
-    missing = missing_entities(sentence, evidence)
+    recall = support_recall(sentence, spans)
+    missing = missing_names(sentence, spans)
     if recall >= SUPPORTED_RECALL and not missing:
         return "supported", recall, recall >= CLEAR_RECALL
     if recall >= PARTIAL_RECALL and len(missing) <= 1 and not any(m[0].isdigit() for m in missing):
@@ -52,21 +52,21 @@ def cheap_verdict(sentence: str, evidence: list[str]) -> tuple[Verdict, float, b
     return "unsupported", recall, not missing and recall < 0.2
 
 
-def ask_model(generator, sentence: str, evidence: list[str]) -> bool | None:
+def ask_model(generator, sentence: str, spans: list[str]) -> bool | None:
     """The model's yes/no on support, or None if it gave neither."""
     messages = [{"role": "system", "content": prompts.SUPPORT_SYSTEM},
-                {"role": "user", "content": prompts.SUPPORT_USER.format(evidence=" ".join(evidence), claim=sentence)}]
+                {"role": "user", "content": prompts.SUPPORT_USER.format(passage=" ".join(spans), claim=sentence)}]
     reply = generator.complete(messages, max_tokens=3).strip().lower()
     return True if reply.startswith("yes") else False if reply.startswith("no") else None
 
 
-def judge(sentence: str, evidence: list[str], generator=None) -> tuple[Verdict, float]:
+def judge(sentence: str, spans: list[str], generator=None) -> tuple[Verdict, float]:
     """Final verdict and recall for one sentence; see the module docstring for the rules."""
-    verdict, recall, clear = cheap_verdict(sentence, evidence)
-    if clear or generator is None or not evidence:
+    verdict, recall, clear = cheap_verdict(sentence, spans)
+    if clear or generator is None or not spans:
         return verdict, recall
-    says = ask_model(generator, sentence, evidence)
-    names_ok = not missing_entities(sentence, evidence)
+    says = ask_model(generator, sentence, spans)
+    names_ok = not missing_names(sentence, spans)
     if says is True and names_ok and verdict == "partial":
         return "supported", recall
     if says is False and verdict == "supported":
