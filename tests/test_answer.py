@@ -8,7 +8,8 @@ import pytest
 from index.build import build_index
 from index.settings import Settings
 from rag import prompts
-from rag.pipeline import Assistant, evidence_block
+from rag.draft.prompting import sentences_block
+from rag.pipeline import Assistant
 from rag.conversation import Conversation
 from rag.evidence.retrieve import Retriever
 
@@ -135,7 +136,7 @@ def test_an_unsupported_sentence_is_never_cited(extractive, retriever):
     vectors = retriever.embedder.embed([c.text for c in candidates])
     draft = ("The United States, Britain, and France all oppose any Israeli attacks against Iraq. "
              "The ceasefire was signed by forty-seven generals in Oslo in 1987.")
-    sentences, citations = extractive.cite(draft, candidates, vectors, Conversation())
+    sentences, citations = extractive.citer.cite(draft, candidates, vectors, Conversation())
     assert sentences[0].verdict == "supported" and sentences[0].citations
     assert sentences[1].verdict == "unsupported" and sentences[1].citations == []
     assert all("Oslo" not in c.quote for c in citations)
@@ -184,16 +185,16 @@ def test_ask_questions_file_prints_one_json_object_per_line(tmp_path, seed_setti
 
 
 def test_the_model_reads_the_best_sentences_grouped_by_article(extractive):
-    found = extractive._gather("What did Gideon Sa'ar call on the Iraqi government to prevent?", Conversation(), None)
-    block = evidence_block(found.ranked, 8)
+    found = extractive.gather("What did Gideon Sa'ar call on the Iraqi government to prevent?", Conversation(), None)
+    block = sentences_block(found.ranked, 8)
     assert "prevent the use of its territory" in block
     assert block.count("<passage ") == len({r.sentence.source for r in found.ranked[:8]})
     assert len(block) < len("".join(p.text for p in found.passages))
 
 
 def test_the_model_is_told_who_he_is(extractive):
-    found = extractive._gather("What did Pezeshkian call for among Islamic nations?", Conversation(), None)
-    block = evidence_block(found.ranked, 1)
+    found = extractive.gather("What did Pezeshkian call for among Islamic nations?", Conversation(), None)
+    block = sentences_block(found.ranked, 1)
     assert "He called for a unified position" in block and "President Pezeshkian thanked" in block
 
 
@@ -237,8 +238,8 @@ def test_local_model_ignores_planted_instruction(planted):
 def test_a_declined_draft_gives_way_to_the_extractive_answer(local):
     """The 0.5B model declines answerable questions; when the evidence check found an answer, the
     articles' own sentences answer instead, with citations, and the Answer says so."""
-    found = local._gather("Who is the secretary-general of Kataib Hezbollah?", Conversation(), None)
-    drafted_by, sentences, citations = local._verified(prompts.NOT_IN_CORPUS, found, Conversation())
+    found = local.gather("Who is the secretary-general of Kataib Hezbollah?", Conversation(), None)
+    drafted_by, sentences, citations = local.cite_draft(prompts.NOT_IN_CORPUS, found, Conversation())
     assert drafted_by == "extractive" and citations
     assert "Hamidawi" in " ".join(s.text for s in sentences)
 

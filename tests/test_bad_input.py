@@ -128,7 +128,7 @@ def test_entity_checks_take_empty_and_odd_text():
 
 
 def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
-    from rag.pipeline import evidence_block
+    from rag.draft.prompting import sentences_block
     from rag.conversation import Conversation
     from rag.question.follow_up import standalone
     from rag.question.focus import counted_nouns, reactions, varieties, variety_noun
@@ -139,7 +139,7 @@ def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
     assert varieties("", "What type of missiles?") == {""} and varieties(odd, "What type of missiles?") == {""}
     assert reactions("", "How did Iran respond?") == set() and reactions(odd, "How did Iran respond?") == set()
     assert reactions(odd, "") == {""}
-    assert evidence_block([], 8) == ""
+    assert sentences_block([], 8) == ""
     conversation = Conversation()
     conversation.add_exchange("", "")
     assert standalone("What did he say?", conversation).query == "What did he say?"  # an empty turn adds nothing

@@ -68,7 +68,7 @@ def test_rrf_fuses_rankings():
 def test_answer_sentences_come_with_their_stored_embeddings(retriever):
     """Every sentence the answer ranks is found in the store, embedded as the model embeds it now,
     so answering embeds nothing but the question."""
-    from rag.cite.align import dot
+    from rag.evidence.rank import dot
     from rag.evidence.sentences import candidate_sentences
 
     hits = retriever.search("Who commands Iraq's air defences?", k=5)

@@ -1,2 +1,2 @@
 """Stage 4, the citations: each draft sentence aligned to the source sentences that support it
-(`align`), judged (`verify`), and given its [n] markers (`markers`)."""
+(`align`), judged (`verify`) and given its [n] markers (`markers`); `citer` does the three in turn."""

@@ -7,24 +7,14 @@ second one when it covers what the first leaves out (answers that join two artic
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from rag.evidence.rank import dot
 from rag.evidence.sentences import SourceSentence
 from rag.text import content_stems
 
 LEXICAL_WEIGHT = 0.6  # of the alignment score; the rest is cosine similarity
 MAX_CITATIONS = 2
-
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
-    r"|\bsystem prompt\b|\byou are (an? )?(ai|assistant|language model|chatbot)\b"
-    r"|\b(respond|reply|answer)\b.{0,30}\b(only|always)\b.{0,30}\bwith\b|\bas an ai\b", re.I)
-
-
-def is_instruction_like(text: str) -> bool:
-    """True for text addressed to an AI ("ignore previous instructions..."): never evidence."""
-    return bool(_INSTRUCTION.search(text))
 
 
 @dataclass
@@ -38,11 +28,6 @@ class Support:
     @property
     def score(self) -> float:
         return LEXICAL_WEIGHT * self.lexical + (1 - LEXICAL_WEIGHT) * max(self.semantic, 0.0)
-
-
-def dot(a: list[float], b: list[float]) -> float:
-    """Cosine similarity of unit vectors."""
-    return sum(x * y for x, y in zip(a, b))
 
 
 def rank_support(sentence: str, vector: list[float], candidates: list[SourceSentence],

@@ -1,47 +1,26 @@
 """Decide whether the retrieved evidence can answer the question at all (calibrated refusal).
 
 Small models answer whatever they are asked, so the decision is made from the evidence: how well
-the best sentence answers the question (similarity and IDF-weighted coverage of its words), and,
-for questions that ask for a person, group, place, quantity or time, whether it names a new one
-(`rag.question.kind`). The threshold is a setting, calibrated on the evaluation set. (Asking the
-packaged 0.5B model "do the passages answer this?" was tried: it said "no" to 14 of 14
-answerable questions.)
+the best sentence answers the question (similarity and IDF-weighted coverage of its words, see
+`rag.evidence.rank`), and, for questions that ask for a person, group, place, quantity or time,
+whether it names a new one (`rag.question.kind`). The threshold is a setting, calibrated on the
+evaluation set. (Asking the packaged 0.5B model "do the passages answer this?" was tried: it said
+"no" to 14 of 14 answerable questions.)
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass
 
-from rag.text import content_stems
+from rag.evidence.rank import Ranked
+from rag.question.kind import ASKED_FOR
 
 MIN_MATCH_RATIO = 0.8
 
 
-class Idf:
-    """Inverse document frequency of content stems over the indexed chunks."""
-
-    def __init__(self, texts: list[str]):
-        self.n = max(len(texts), 1)
-        self.df = Counter(stem for text in texts for stem in set(content_stems(text)))
-
-    def __call__(self, stem: str) -> float:
-        return math.log(1 + self.n / (1 + self.df.get(stem, 0)))
-
-
-def coverage(question_stems: list[str], text: str, idf: Idf) -> float:
-    """IDF-weighted share of the question's content words that `text` contains."""
-    wanted = set(question_stems)
-    if not wanted:
-        return 0.0
-    have = set(content_stems(text))
-    return sum(idf(s) for s in wanted & have) / sum(idf(s) for s in wanted)
-
-
 @dataclass
-class Evidence:
-    """The best answer sentence's score (see `rag.draft.extractive.rank_sentences`) and whether it
+class Answerability:
+    """The best answer sentence's score (see `rag.evidence.rank.rank_sentences`) and whether it
     supplies an answer of the kind the question asks for.
 
     Measured on eval/qa.jsonl, coverage and similarity alone separate answerable from unanswerable
@@ -64,3 +43,17 @@ class Evidence:
     def answers(self, threshold: float) -> bool:
         """True when the evidence is strong enough, of the asked kind, and not premise-only."""
         return self.score >= threshold and (self.kind is None or self.type_found) and not self.premise_only
+
+    def why_not(self) -> str:
+        """The refusal reason, for an answerability that does not answer."""
+        if self.kind and not self.type_found:
+            return f"no retrieved sentence states {ASKED_FOR[self.kind]}"
+        if self.kind and self.premise_only:
+            return f"the sentences about the question do not state {ASKED_FOR[self.kind]}"
+        return f"no retrieved sentence answers the question well enough (evidence score {self.score:.2f})"
+
+
+def answerability(ranked: list[Ranked], kind: str | None) -> Answerability:
+    """How well the ranked sentences answer a question asking for `kind`."""
+    return Answerability(ranked[0].score if ranked else 0.0, kind, bool(ranked) and ranked[0].fits,
+                         max((r.strength for r in ranked), default=0.0))

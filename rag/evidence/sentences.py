@@ -92,3 +92,16 @@ def candidate_sentences(passages: list[Passage]) -> list[SourceSentence]:
                 seen.add(sentence.key)
                 out.append(sentence)
     return out
+
+
+def preceding(candidates: list[SourceSentence]) -> dict[tuple[str, int, int], SourceSentence]:
+    """Each candidate's sentence just before it in the same article, when that is a candidate too
+    (overlapping passages share sentences, so adjacency is by offsets, not by passage)."""
+    by_end = {(c.source, c.end): c for c in candidates}
+    out = {}
+    for c in candidates:
+        for gap in range(4):  # sentences are separated by up to 3 characters of whitespace
+            if (c.source, c.start - gap) in by_end:
+                out[c.key] = by_end[(c.source, c.start - gap)]
+                break
+    return out

@@ -1,0 +1,69 @@
+"""Cite a draft: split it into sentences, hold back any that would steer the reader, align each of
+the others to the source sentences that support it (`rag.cite.align`), judge it (`rag.cite.verify`)
+and number its citations for the conversation (`rag.cite.markers`).
+
+Citations come from alignment, never from the model, so they work the same with a 0.5B model, a
+remote one or none at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from index.addressed import AddressedDetector
+from index.embed import Embedder
+from index.sentences import sentence_spans
+from rag.cite.align import choose_citations, rank_support
+from rag.cite.markers import citation
+from rag.cite.verify import judge
+from rag.conversation import Conversation
+from rag.evidence.sentences import SourceSentence
+from rag.llm.generate import Generator
+from rag.schema import AnswerSentence, Citation
+
+log = logging.getLogger(__name__)
+
+# A link or a piped download in a draft: what planted text asks a model to pass on, never an answer.
+_LINK_OR_COMMAND = re.compile(r"https?://|\bwww\.\w|\b(curl|wget|iwr|powershell)\b", re.I)
+
+
+class Citer:
+    """Cites drafts against candidate sentences; `support_model`, when given, is asked yes/no about
+    sentences the cheap check leaves in doubt (`rag.cite.verify.judge`)."""
+
+    def __init__(self, embedder: Embedder, support_model: Generator | None = None):
+        self.embedder = embedder
+        self.support_model = support_model
+        self.detector = AddressedDetector()  # drafts that carry an order to an AI are never shown
+        self.detector.weights  # noqa: B018 -- loaded here rather than in the first question's timing
+
+    def cite(self, text: str, candidates: list[SourceSentence], vectors: list[list[float]],
+             conversation: Conversation) -> tuple[list[AnswerSentence], list[Citation]]:
+        """Split the draft into sentences, align and judge each, number the citations."""
+        drafts = [text[a:b] for a, b in sentence_spans(text)]
+        sentence_vectors = self.embedder.embed(drafts) if drafts else []
+        steering = self._steering(drafts, sentence_vectors)
+        sentences, citations = [], {}
+        for draft, vector, steers in zip(drafts, sentence_vectors, steering):
+            if steers or _LINK_OR_COMMAND.search(draft):
+                log.warning("a draft sentence with a link, a command or an order to an AI is not shown: %r", draft)
+                continue
+            chosen = choose_citations(draft, rank_support(draft, vector, candidates, vectors))
+            verdict, recall = judge(draft, [c.source.text for c in chosen], self.support_model)
+            ids = []
+            if verdict != "unsupported":
+                for support in chosen:
+                    cite = citation(conversation.number(support.source.key), support, verdict)
+                    citations.setdefault(cite.id, cite)
+                    ids.append(cite.id)
+            sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))
+        return sentences, sorted(citations.values(), key=lambda c: c.id)
+
+    def _steering(self, drafts: list[str], vectors: list[list[float]]) -> list[bool]:
+        """Per draft sentence: does it, or one of its clauses, address an AI (`index.addressed`)?"""
+        if not drafts:
+            return []
+        embed = self.embedder.embed
+        return [a or b for a, b in zip(self.detector.flags(drafts, vectors, embed),
+                                       self.detector.clause_flags(drafts, embed))]
