@@ -25,12 +25,13 @@ from rag.draft.extractive import extractive_text
 from rag.draft.prompting import messages, passages_block, sentences_block
 from rag.evidence.gate import Answerability, answerability
 from rag.evidence.planted import is_instruction_like, planted
+from rag.evidence.offers import offers
 from rag.evidence.rank import Idf, Ranked, rank_sentences
-from rag.evidence.retrieve import Retriever, check_question
+from rag.evidence.retrieve import Retriever
 from rag.evidence.sentences import SourceSentence, candidate_sentences
 from rag.llm.generate import Generator, LocalGenerator, make_generator
-from rag.question.follow_up import Standalone, standalone
-from rag.question.kind import AnswerType, expected, new_answers
+from rag.question.focus import focus
+from rag.question.read import Question, read
 from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.schema import Answer, AnswerSentence, Citation, Passage
 
@@ -53,12 +54,11 @@ class Timer(dict):
 class Gathered:
     """Everything retrieval found for one question."""
 
-    alone: Standalone  # the question made to stand alone: what retrieval searched and ranking read
+    question: Question
     passages: list[Passage]
     candidates: list[SourceSentence]
     vectors: list[list[float]]  # one per candidate
     ranked: list[Ranked]
-    expected: AnswerType
     answerability: Answerability
     addressed: set[str]  # sentences of the passages the index marked as addressed to an AI
 
@@ -90,31 +90,31 @@ class Assistant:
                    k: int | None = None) -> Iterator[str | Answer]:
         """Yield text pieces as they come, then the final Answer."""
         timer, started = Timer(), time.perf_counter()
-        question = check_question(question, self.settings)
         conversation = conversation if conversation is not None else Conversation()
         with timer("retrieve"):
             found = self.gather(question, conversation, k)
-        base = dict(id=qid, question=question, standalone_question=found.alone.query, mode=self.mode,
+        asked = found.question
+        base = dict(id=qid, question=asked.asked, standalone_question=asked.alone.query, mode=self.mode,
                     passages=found.passages, answerability=round(found.answerability.score, 4))
         answer = yield from self._answer(found, base, conversation, timer)
         answer.timings_ms = {"retrieve": 0.0, "generate": 0.0, "verify": 0.0, **timer,
                              "total": round((time.perf_counter() - started) * 1000, 1)}
-        conversation.add(answer, found.alone.question)
+        conversation.add(answer, asked.alone.question)
         yield answer
 
     def gather(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Gathered:
-        """Rewrite a follow-up, retrieve, split passages into candidate sentences, rank them, judge the evidence."""
-        alone = standalone(question, conversation)
-        passages = self.retriever.search(alone.query, k=k)
+        """Read the question (a follow-up made to stand alone), retrieve, split passages into candidate
+        sentences, rank them, judge the evidence."""
+        asked = read(question, conversation, self.settings)
+        passages = self.retriever.search(asked.alone.query, k=k)
         addressed = self.retriever.addressed(passages)
         sentences = candidate_sentences(passages)
         held_back = planted(sentences, addressed)
         candidates = [c for c in sentences if c.key not in held_back and not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
-        wanted = expected(question)
-        ranked = rank_sentences(alone.wording, self.retriever.embedder.embed_query(alone.reading), candidates, vectors,
-                                self.idf, wanted, self.reader)
-        return Gathered(alone, passages, candidates, vectors, ranked, wanted, answerability(ranked, wanted.kind),
+        ranked = rank_sentences(asked, self.retriever.embedder.embed_query(asked.alone.reading), candidates, vectors,
+                                self.idf, self.reader)
+        return Gathered(asked, passages, candidates, vectors, ranked, answerability(ranked, asked.expected.kind),
                         addressed)
 
     def _answer(self, found: Gathered, base: dict, conversation: Conversation, timer: Timer) -> Iterator[str]:
@@ -137,13 +137,13 @@ class Assistant:
     def _draft(self, found: Gathered) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
         if self.generator is None:
-            text = extractive_text(found.ranked, found.expected)
+            text = extractive_text(found.ranked, found.question.expected)
             yield text
             return text
         n = self.settings.llm_evidence_sentences
         shown = sentences_block(found.ranked, n) if n else passages_block(found.passages, found.addressed)
         pieces = []
-        for piece in self.generator.stream(messages(found.alone.reading, shown), self.settings.max_answer_tokens):
+        for piece in self.generator.stream(messages(found.question.alone.reading, shown), self.settings.max_answer_tokens):
             pieces.append(piece)
             yield piece
         return "".join(pieces)
@@ -162,7 +162,7 @@ class Assistant:
             return self.mode, sentences, citations
         log.info("the %s draft declined, was not supported or did not answer; answering from the source sentences",
                  self.mode)
-        text = extractive_text(found.ranked, found.expected)
+        text = extractive_text(found.ranked, found.question.expected)
         return "extractive", *self.citer.cite(text, found.candidates, found.vectors, conversation)
 
 
@@ -177,7 +177,8 @@ def _declined(text: str) -> bool:
 
 def _offers(text: str, found: Gathered) -> bool:
     """The draft offers an answer of the kind the question asks for (a name for "who", a day for "when")."""
-    return bool(new_answers(found.expected.kind, text, found.alone.reading))
+    kind, reading = found.question.expected.kind, found.question.alone.reading
+    return bool(offers(kind, text, focus(reading, kind)))
 
 
 def _any_supported(sentences: list[AnswerSentence]) -> bool:

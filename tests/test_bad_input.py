@@ -9,7 +9,8 @@ import pytest
 from index.build import build_index
 from index.errors import BadQuestion, IndexCorrupt, IndexMissing, StoreUnavailable
 from index.settings import Settings
-from rag.evidence.retrieve import Retriever, check_question
+from rag.evidence.retrieve import Retriever
+from rag.question.read import check_question
 
 from conftest import SEEDS, run_cli
 
@@ -120,25 +121,29 @@ def test_missing_spacy_model_names_the_fix(monkeypatch):
 
 
 def test_entity_checks_take_empty_and_odd_text():
-    from rag.question.kind import expected, new_answers
+    from rag.evidence.offers import offers
+    from rag.question.focus import focus
+    from rag.question.kind import expected
 
     assert expected("").kind is None and expected("???").kind is None
-    assert new_answers("person", "", "Who?") == set()
-    assert new_answers("group", "\x00\ufffd (()) ---", "Which group?") == set()
+    assert offers("person", "", focus("Who?", "person")) == set()
+    assert offers("group", "\x00\ufffd (()) ---", focus("Which group?", "group")) == set()
 
 
 def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
     from rag.draft.prompting import sentences_block
     from rag.conversation import Conversation
     from rag.question.follow_up import standalone
-    from rag.question.focus import counted_nouns, reactions, varieties, variety_noun
+    from rag.evidence.offers import reactions, varieties
+    from rag.question.focus import counted_nouns, focus, variety_noun
 
     odd = "\x00\ufffd (()) ---"
     assert counted_nouns("") == frozenset() and counted_nouns("How many?") == frozenset()
     assert variety_noun("") is None and variety_noun("What kind of?") is None
-    assert varieties("", "What type of missiles?") == {""} and varieties(odd, "What type of missiles?") == {""}
-    assert reactions("", "How did Iran respond?") == set() and reactions(odd, "How did Iran respond?") == set()
-    assert reactions(odd, "") == {""}
+    missiles, iran = focus("What type of missiles?", "variety"), focus("How did Iran respond?", "reaction")
+    assert varieties("", missiles) == {""} and varieties(odd, missiles) == {""}
+    assert reactions("", iran) == set() and reactions(odd, iran) == set()
+    assert reactions(odd, focus("", "reaction")) == {""}
     assert sentences_block([], 8) == ""
     conversation = Conversation()
     conversation.add_exchange("", "")

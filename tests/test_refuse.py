@@ -1,7 +1,14 @@
 """The expected-answer-type checks behind refusal, on hand-made cases (real spaCy pipeline)."""
 
-from rag.question.kind import AnswerType, expected, new_answers
+from rag.evidence.offers import offers
+from rag.question.focus import focus
+from rag.question.kind import AnswerType, expected
 from rag.text import content_stems, quantity_near
+
+
+def new_answers(kind: str | None, text: str, question: str) -> set[str]:
+    """What `text` offers as an answer of `kind` to `question`."""
+    return offers(kind, text, focus(question, kind))
 
 
 def test_question_types():

@@ -13,8 +13,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from rag.evidence.offers import offers_or_lead
 from rag.evidence.sentences import SourceSentence, preceding
-from rag.question.kind import AnswerType, new_answers
+from rag.question.read import Question
 from rag.reader.model import second_segment
 from rag.reader.score import Reader
 from rag.text import content_stems
@@ -24,8 +25,6 @@ READ_CANDIDATES = 10  # the reader reads the best candidates by the cheap score:
 # often as all candidates do (0.92 of answerable questions on the six studied sets, 0.92 on held-out SQuAD)
 OFF_TYPE_PENALTY = 0.6  # score factor for a sentence that offers no answer of the expected type
 HEADLINE_FACTOR = 0.85  # a headline sums the story up; the body sentence that says the same is the better answer
-LEAD_KINDS = {"time", "date"}
-LEAD_LOOKBACK = 2  # news sets the day once: "On Monday, X said... The same day, Y urged..."
 
 
 class Idf:
@@ -89,18 +88,18 @@ def _is_headline(sentence: SourceSentence) -> bool:
     return sentence.text.strip() == (sentence.passage.title or "").strip()
 
 
-def rank_sentences(question: str, q_vector: list[float], candidates: list[SourceSentence],
-                   vectors: list[list[float]], idf: Idf, expected: AnswerType,
-                   reader: Reader | None = None) -> list[Ranked]:
+def rank_sentences(question: Question, q_vector: list[float], candidates: list[SourceSentence],
+                   vectors: list[list[float]], idf: Idf, reader: Reader | None = None) -> list[Ranked]:
     """Candidates ordered by answer score; those offering no answer of the expected type drop back.
 
-    The cheap score is similarity plus coverage, counting the sentence's title and the sentence
-    before it, so "said the group's secretary-general, ..." still covers a question that names the
-    group one sentence earlier. With a reader (`RAG_RANKER=reader`), the READ_CANDIDATES best by
-    the cheap score are ranked by its probability instead, each read with its title and the
-    sentence before it.
+    The cheap score is similarity plus coverage of the words the question asks with
+    (`Standalone.wording`), counting the sentence's title and the sentence before it, so "said the
+    group's secretary-general, ..." still covers a question that names the group one sentence
+    earlier. With a reader (`RAG_RANKER=reader`), the READ_CANDIDATES best by the cheap score are
+    ranked by its probability instead, each read with its title and the sentence before it.
     """
-    stems = content_stems(question)
+    wording, kind = question.alone.wording, question.expected.kind
+    stems = content_stems(wording)
     ranked = []
     previous = preceding(candidates)
     for cand, vec in zip(candidates, vectors):
@@ -110,11 +109,9 @@ def rank_sentences(question: str, q_vector: list[float], candidates: list[Source
         ranked.append(Ranked(cand, score * HEADLINE_FACTOR if _is_headline(cand) else score, previous=before))
     ranked.sort(key=lambda r: -r.base)
     if reader is not None:
-        _read(question, ranked, reader)
-    for r in ranked[:None if expected.kind is None else TYPE_CHECKED]:
-        r.answers = new_answers(expected.kind, r.sentence.text, question)
-        if not r.answers and expected.kind in LEAD_KINDS:
-            _find_lead(r, previous, expected.kind, question)
+        _read(wording, ranked, reader)
+    for r in ranked[:None if kind is None else TYPE_CHECKED]:
+        r.answers, r.lead = offers_or_lead(kind, r.sentence, previous, question.focus)
     return sorted(ranked, key=lambda r: -r.score)
 
 
@@ -126,15 +123,3 @@ def _read(question: str, ranked: list[Ranked], reader: Reader) -> None:
         r.probability = 0.0
     for r, p in zip(read, reader.probabilities(question, seconds)):
         r.probability = p
-
-
-def _find_lead(r: Ranked, previous: dict, kind: str, question: str) -> None:
-    """Look up to LEAD_LOOKBACK sentences back for the time a sentence leaves implicit ("the same day")."""
-    lead = r.previous
-    for _ in range(LEAD_LOOKBACK):
-        if lead is None:
-            return
-        if found := new_answers(kind, lead.text, question):
-            r.answers, r.lead = found, lead
-            return
-        lead = previous.get(lead.key)

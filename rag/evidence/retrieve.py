@@ -16,6 +16,7 @@ from index.embed import Embedder
 from index.errors import BadQuestion
 from index.settings import Settings
 from index.store import Store
+from rag.question.read import check_question
 from rag.schema import Passage
 
 log = logging.getLogger(__name__)
@@ -53,17 +54,6 @@ def _date_int(iso: str) -> int:
         return int(iso.replace("-", ""))
     except ValueError:
         raise BadQuestion(f"bad date {iso!r}: use YYYY-MM-DD") from None
-
-
-def check_question(question: str, settings: Settings) -> str:
-    """The stripped question, or BadQuestion when it is empty or too long."""
-    q = (question or "").strip()
-    if not q:
-        raise BadQuestion("the question is empty: type a question about the articles")
-    if len(q) > settings.max_question_chars:
-        raise BadQuestion(f"the question has {len(q)} characters; the limit is {settings.max_question_chars} "
-                          "(RAG_MAX_QUESTION_CHARS): shorten it")
-    return q
 
 
 def rrf(rankings: list[list[str]], weights: list[float], k: int) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""What kind of answer a question asks for, and whether a sentence supplies one.
+"""What kind of answer a question asks for.
 
 Classic factoid QA checks a candidate against the question's expected answer type (TREC-era
 systems; Watson's "lexical answer type"): "who" wants a person, "which militia" a group, "where"
@@ -6,7 +6,8 @@ a place, "how many" a number, "when" a time. The candidate must also bring somet
 does not already say: a sentence that merely restates the question's premise ("a senior official
 told the paper...") names no new person and so cannot answer "what is the official's name?".
 This is what separates on-topic unanswerable questions from answerable ones, where word overlap
-and embedding similarity cannot.
+and embedding similarity cannot. Whether a sentence supplies such an answer is the evidence
+stage's check (`rag.evidence.offers`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.question.focus import counted_nouns, phrase_after, reacting_party, reactions, varieties, variety_noun
-from rag.text import bare_words, content_stems, quantity_near, words
+from rag.question.focus import phrase_after, reacting_party, variety_noun
+from rag.text import content_stems
 
 _QUANTITY_Q = re.compile(r"\bhow (many|much|large|big|long|far|old)\b|\bwhat (number|percentage|amount)\b", re.I)
 _TIME_Q = re.compile(r"^\W*when\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b|\bon what day\b",
@@ -28,17 +29,11 @@ _COUNT_Q = re.compile(r"\b(?:name|which|what|who are|list)\s+(?:the\s+)?(two|thr
 _COUNT = {"two": 2, "three": 3, "four": 4}
 _WH_WORD = re.compile(r"\b(?:which|what|name)\b", re.I)
 _NOUN_PHRASE_TAGS = {"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH", "CD", "DT", "VBN"}
-_YEAR = r"\b(19|20)\d\d\b"
-_MONTH_OR_YEAR = re.compile(rf"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|{_YEAR}", re.I)
 
-_TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
-                        "june july august september october november december yesterday today week month year ago "
-                        "earlier later morning evening night".split())
 ROLES = frozenset("minister leader official president secretary spokesman spokesperson commander adviser advisor "
                   "premier chief envoy ambassador head cleric general chairman speaker mp lawmaker".split())
-_ROLE_STEMS = frozenset(content_stems(" ".join(ROLES)))
+ROLE_STEMS = frozenset(content_stems(" ".join(ROLES)))
 ROLE_PATTERN = re.compile(rf"\b({'|'.join(sorted(ROLES))})\b", re.I)
-_TITLE_GAP = re.compile(r"(\s+[A-Z][\w.'’-]*){0,3}\s*")  # capitalised words between a title and a name
 _HEAD_NOUN_WORDS = {
     "person": ROLES | {"person", "man", "woman", "politician", "figure"},
     "group": frozenset("group groups militia militias faction factions organisation organization party movement "
@@ -51,7 +46,6 @@ _HEAD_NOUNS = {kind: frozenset(content_stems(" ".join(nouns))) for kind, nouns i
 ASKED_FOR = {"person": "the person asked for", "group": "the group asked for", "place": "the place asked for",
              "quantity": "the number asked for", "time": "when", "date": "the date asked for",
              "variety": "the kind asked for", "reaction": "how that party responded"}  # for refusal reasons
-LABELS = {"person": {"PERSON"}, "group": {"ORG"}, "place": {"GPE", "LOC", "FAC"}}  # NORP ("Qatari") is an adjective
 
 
 @dataclass(frozen=True)
@@ -90,69 +84,3 @@ def _head_kind(question: str) -> str | None:
     nouns = [w for w, t in phrase if t.startswith("NN")]
     head = content_stems(nouns[-1]) if nouns else []
     return next((kind for kind, stems in _HEAD_NOUNS.items() if head and head[-1] in stems), None)
-
-
-def new_answers(kind: str | None, text: str, question: str) -> set[str]:
-    """What `text` offers as an answer of that kind that the question does not already name.
-
-    For a person, a name or a role ("the prime minister"); for a group or place, a named entity;
-    for a quantity, a number counting a word of the question; for a time, a day or date; for a
-    date, a month or year; for a variety or a reaction, see `rag.question.focus`. An empty set means the
-    sentence cannot answer; for kind None any sentence may ({""}).
-    """
-    if kind is None:
-        return {""}
-    if kind == "quantity":
-        return {"#"} if quantity_near(text, counted_nouns(question) or set(content_stems(question))) else set()
-    if kind == "variety":
-        return varieties(text, question)
-    if kind == "reaction":
-        return reactions(text, question)
-    if kind == "time":
-        return {"@"} if _states_time(text) else set()
-    if kind == "date":
-        return {"@"} if _MONTH_OR_YEAR.search(text) else set()
-    from rag.nlp import entities
-
-    found = {e.text for e in entities(text) if e.label in LABELS[kind] and not e.attributive
-             and not names(e.text, question)}
-    return found | _bare_roles(text, question) if kind == "person" else found
-
-
-def names(entity: str, question: str) -> bool:
-    """True when the question already names this entity: the whole name is in it, or its last
-    word (a surname, "Council") is a word of one of the question's own named entities, so
-    "Mohammed Shia al-Sudani" is named by "Sudani" but "Iraq's News Agency" is not by "Iraq"."""
-    from rag.nlp import entities
-
-    entity_words = words(entity)
-    phrase = " ".join(w for w in entity_words if w != "the")
-    if phrase and f" {phrase} " in f" {' '.join(words(question))} ":
-        return True
-    head = _bare_name(entity_words[-1]) if entity_words else ""
-    return any(head == _bare_name(w) for e in entities(question) for w in words(e.text))
-
-
-def _bare_name(word: str) -> str:
-    return word.removesuffix("'s").removeprefix("al-")
-
-
-def _bare_roles(text: str, question: str) -> set[str]:
-    """Roles standing for a person ("the prime minister supervises..."), not titles before a name
-    ("Foreign Minister Gideon Sa'ar"). None when the question names a role itself: "Who is Iraq's
-    foreign minister?" wants a name, and "an Iraqi official" is no answer to it."""
-    from rag.nlp import entities
-
-    if set(content_stems(question)) & _ROLE_STEMS:
-        return set()
-    person_starts = [e.start for e in entities(text) if e.label == "PERSON"]
-    found = set()
-    for m in ROLE_PATTERN.finditer(text):
-        titled = any(_TITLE_GAP.fullmatch(text[m.end():at]) for at in person_starts if at >= m.end())
-        if not titled:
-            found.add(m.group().lower())
-    return found
-
-
-def _states_time(text: str) -> bool:
-    return bool(_TIME_WORDS & set(bare_words(text))) or bool(re.search(_YEAR, text))
