@@ -18,7 +18,7 @@ import socket
 from pathlib import Path
 
 from index.settings import Settings
-from rag.eval.evaluate import evaluate_sets
+from rag.pipeline import evaluate_sets
 from rag.llm.model_file import model_file
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from index.build import build_index
 from index.sentences import sentence_spans
 from index.settings import Settings
-from rag.eval.evaluate import evaluate
+from rag.pipeline import evaluate
 from rag.reader.data import is_held_out
 from rag.reader.train import DEFAULT_DATA
 

@@ -37,7 +37,7 @@ def measure(mode: str, question: str) -> dict:
 
     port = free_port()
     app = launch(Settings(generator=mode), port=port, block=False)
-    app.services.warm_up(mode)  # as a server that has been up for a few seconds has
+    app.library.warm_up(mode)  # as a server that has been up for a few seconds has
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])

@@ -16,7 +16,7 @@ log = logging.getLogger("rag")
 
 
 def _settings(args: argparse.Namespace):
-    from index.settings import Settings
+    from rag.pipeline import Settings
 
     overrides = {key: value for key, value in (("top_k", getattr(args, "k", None)),
                                                ("retrieval", getattr(args, "method", None))) if value}
@@ -25,7 +25,7 @@ def _settings(args: argparse.Namespace):
 
 def cmd_index(args: argparse.Namespace) -> int:
     """Build or update the index over a folder of articles."""
-    from index.build import build_index
+    from rag.pipeline import build_index
 
     settings = _settings(args)
     report = build_index(settings, args.source, progress=not args.quiet, rebuild=args.rebuild)
@@ -43,12 +43,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Print the passages that best answer a question."""
-    from rag.evidence.retrieve import Filters, Retriever, check_question
+    from rag.pipeline import Filters, Library, check_question
 
     settings = _settings(args)
     question = check_question(args.question, settings)
     filters = Filters(args.from_source or None, args.after, args.before)
-    passages = Retriever(settings).search(question, filters=filters)
+    passages = Library(settings).search(question, filters=filters)
     if args.json:
         print(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
         return 0
@@ -68,8 +68,7 @@ def _questions(path: Path):
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or every line of a JSONL file (models loaded once)."""
-    from index.errors import RagError
-    from rag.pipeline import Assistant
+    from rag.pipeline import Assistant, RagError
 
     settings = _settings(args)
     if not args.questions and not args.question:
@@ -108,10 +107,7 @@ def _print_streamed(assistant, question: str, conversation) -> None:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """An interactive conversation in the terminal; follow-ups are resolved with the history."""
-    from index.errors import RagError
-    from rag.pipeline import Assistant
-    from rag.conversation import Conversation
-    from rag.transcript import save
+    from rag.pipeline import Assistant, Conversation, RagError, save_transcript
 
     assistant, conversation = Assistant(_settings(args), mode=args.mode), Conversation()
     print("Ask about the articles (empty line or Ctrl-D to quit)." +
@@ -130,7 +126,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             continue
         if args.save:
             try:
-                save(conversation, args.save)
+                save_transcript(conversation, args.save)
             except OSError as exc:
                 print(f"rag: could not save the conversation to {args.save} ({exc.strerror}): give --save a "
                       "writable path", file=sys.stderr)
@@ -138,15 +134,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run the evaluation set and write results, summary, report and plots."""
-    from rag.eval.evaluate import CONFIGS, evaluate_sets
+    from rag.pipeline import EVAL_CONFIGS, evaluate_sets
 
     settings = _settings(args)
     if args.corpus:
         settings = settings.model_copy(update={"corpus_dir": args.corpus})
     configs = args.compare.split(",") if args.compare else [args.mode or settings.generator]
-    unknown = [c for c in configs if c not in CONFIGS]
+    unknown = [c for c in configs if c not in EVAL_CONFIGS]
     if unknown:
-        raise SystemExit(f"rag eval: unknown configuration {unknown}; choose from {sorted(CONFIGS)}")
+        raise SystemExit(f"rag eval: unknown configuration {unknown}; choose from {sorted(EVAL_CONFIGS)}")
     evaluate_sets(settings, args.qa, settings.corpus_dir, args.out, configs)
     print((args.out / "report.md").read_text())
     return 0
@@ -154,21 +150,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_train_reader(args: argparse.Namespace) -> int:
     """Train the reader (see rag.reader.train); writes weights, card and checkpoint to --out."""
-    from dataclasses import fields
+    from rag.pipeline import train_reader
 
-    from rag.reader.train import Recipe, train
-
-    given = {f.name: getattr(args, f.name) for f in fields(Recipe) if getattr(args, f.name, None) is not None}
-    card = train(Recipe(**given), args.out, progress=not args.quiet)
+    choices = {key: value for key, value in vars(args).items() if key not in ("out", "quiet", "func")}
+    card = train_reader(args.out, progress=not args.quiet, **choices)
     print(json.dumps(card["validation"], indent=2))
     return 0
 
 
 def cmd_train_addressed(args: argparse.Namespace) -> int:
     """Train the addressed-to-AI detector (see index.train_addressed); writes its weights."""
-    from index.train_addressed import train
+    from rag.pipeline import train_addressed
 
-    print(json.dumps(train(args.out), indent=2))
+    print(json.dumps(train_addressed(args.out), indent=2))
     return 0
 
 
@@ -261,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="rag: %(message)s")
-    from index.errors import RagError
+    from index.errors import RagError  # the face's RagError, imported without the face: `rag serve` loads no model
 
     try:
         return args.func(args)

@@ -1,7 +1,7 @@
 """The llama-index face of the product: our retrieval, cited answers and conversations as llama-index parts.
 
-What: `RagRetriever` (a `BaseRetriever` over `rag.evidence.retrieve.Retriever`), `RagQueryEngine` and
-`RagChatEngine` (over `rag.pipeline.Assistant`), `RagEmbedding` (a `BaseEmbedding` over our packaged
+What: `RagRetriever` (a `BaseRetriever` over the library's `Retriever`), `RagQueryEngine` and
+`RagChatEngine` (over its `Assistant`, `rag.pipeline`), `RagEmbedding` (a `BaseEmbedding` over our packaged
 embedder) and `chroma_vector_store` (a read-only `ChromaVectorStore` over our chunk collection), each
 made from `Settings` by `retriever`, `query_engine`, `chat_engine`, `embed_model`.
 
@@ -33,9 +33,7 @@ from pydantic import PrivateAttr
 from index.embed import Embedder
 from index.settings import Settings
 from index.store import Store
-from rag.pipeline import Assistant
-from rag.conversation import Conversation
-from rag.evidence.retrieve import Filters, Retriever
+from rag.pipeline import Assistant, Conversation, Filters, Retriever
 from rag.schema import Answer, Citation, Passage
 
 # Metadata an LLM reading a node's content (MetadataMode.LLM / EMBED) does not need to see.

@@ -6,34 +6,48 @@ model from `rag.llm`, or extractive) -> citations (`rag.cite`: aligned, verified
 
 `Assistant.ask_stream` yields the answer's text pieces as they are generated and then one final
 `Answer`, whose [n] markers and citations are final.
+
+This module is the library's face: the command line, the UI and its API, the llama-index adapters
+and the evaluation's callers use it and the shared shapes (`rag.schema`), never a stage directly.
+`Library` holds what an application loads once (the index, an assistant per generator mode sharing
+one retriever, the conversations it keeps) and changes the corpus; the functions at the end index,
+evaluate, export and train.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
+from index.build import BuildReport, build_index
+from index.embed import Embedder
+from index.errors import RagError
 from index.settings import Settings
-from rag import nlp, prompts
+from rag import corpus, nlp, prompts
 from rag.cite.citer import Citer
 from rag.cite.markers import answer_text
-from rag.conversation import Conversation
+from rag.conversation import Conversation, Conversations
+from rag.corpus import SUPPORTED_SUFFIXES, Refused
 from rag.draft.extractive import extractive_text
 from rag.draft.prompting import messages, passages_block, sentences_block
+from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
 from rag.evidence.gate import Answerability, answerability
-from rag.evidence.planted import is_instruction_like, planted
 from rag.evidence.offers import offers
+from rag.evidence.planted import is_instruction_like, planted
 from rag.evidence.rank import Idf, Ranked, rank_sentences
-from rag.evidence.retrieve import Retriever
-from rag.evidence.sentences import SourceSentence, candidate_sentences
+from rag.evidence.retrieve import Filters, Retriever
+from rag.evidence.sentences import SourceSentence, candidate_sentences, load_document
 from rag.llm.generate import Generator, LocalGenerator, make_generator
 from rag.question.focus import focus
-from rag.question.read import Question, read
+from rag.question.read import Question, check_question, read
 from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.schema import Answer, AnswerSentence, Citation, Passage
+from rag.transcript import save as save_transcript
 
 log = logging.getLogger(__name__)
 
@@ -183,3 +197,138 @@ def _offers(text: str, found: Gathered) -> bool:
 
 def _any_supported(sentences: list[AnswerSentence]) -> bool:
     return any(s.verdict != "unsupported" for s in sentences)
+
+
+class Library:
+    """The index loaded once for an application (the UI and its API): an assistant per generator mode,
+    all sharing one retriever (a model is loaded on first use, then kept), the conversations kept for
+    API clients, the corpus listing, and articles added or removed (the index is then updated and the
+    assistants reloaded)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.embedder = Embedder(settings)
+        self.lock = threading.Lock()
+        self._retriever: Retriever | None = None
+        self._generators: dict[str, object] = {}
+        self._assistants: dict[str, Assistant] = {}
+        self.conversations = Conversations(settings.conversations_kept)
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever over the index as it is now (opened on first use)."""
+        with self.lock:
+            if self._retriever is None:
+                self._retriever = Retriever(self.settings, embedder=self.embedder)
+            return self._retriever
+
+    def assistant(self, mode: str) -> Assistant:
+        """The assistant for a generator mode (the model is loaded on first use, then kept)."""
+        retriever = self.retriever
+        with self.lock:
+            if mode not in self._assistants:
+                if mode not in self._generators:
+                    self._generators[mode] = make_generator(self.settings, mode)
+                self._assistants[mode] = Assistant(self.settings, retriever=retriever,
+                                                   generator=self._generators[mode], mode=mode)
+            return self._assistants[mode]
+
+    def warm_up(self, mode: str) -> None:
+        """Load the index, the embedding model (the retriever embeds one query) and the generator
+        now, so the first question does not pay for them."""
+        self.assistant(mode)
+
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
+               method: str | None = None) -> list[Passage]:
+        """The best passages for a question (`Retriever.search`)."""
+        return self.retriever.search(question, k=k, filters=filters, method=method)
+
+    def articles(self) -> list[list]:
+        """[source, title, publisher, date, chunks, sentences addressed to an AI] per indexed article."""
+        retriever = self.retriever
+        addressed = retriever.store.addressed_per_source()
+        rows: dict[str, list] = {}
+        for meta in retriever.bm25.metas:
+            source = meta["source"]
+            row = rows.setdefault(source, [source, meta.get("title", ""), meta.get("publisher", ""),
+                                           meta.get("date", ""), 0, addressed.get(source, 0)])
+            row[4] += 1
+        return sorted(rows.values())
+
+    def add_articles(self, paths: list[str]) -> list[str]:
+        """Copy uploaded files into the corpus folder, each checked first (`rag.corpus`); returns the
+        names they were added under. `reindex` makes them answerable."""
+        return corpus.add_files(self.settings.corpus_dir, paths)
+
+    def remove_article(self, source: str) -> None:
+        """Delete an article file from the corpus folder; `reindex` drops it from the answers."""
+        corpus.remove_file(self.settings.corpus_dir, source)
+
+    def reindex(self) -> BuildReport:
+        """Bring the index up to date with the corpus folder and reload the assistants."""
+        report = build_index(self.settings, embedder=self.embedder, progress=True)
+        self.reload()
+        return report
+
+    def reload(self) -> None:
+        """Drop the retriever and assistants so the next question sees the new index."""
+        with self.lock:
+            self._retriever = None
+            self._assistants.clear()
+
+    def evaluate(self, qa: Path, out: Path, configs: list[str]) -> dict:
+        """Run a question set over the corpus (`evaluate`), with assistants of their own."""
+        return evaluate(self.settings, qa, Path(self.settings.corpus_dir), out, configs)
+
+
+def article_blocks(path: str) -> list[tuple[int, str]] | None:
+    """The article at `path` as its kept blocks of original text, each with its offset in the file
+    (so a citation's [start:end] can be shown in place); None when it is no longer readable."""
+    document = load_document(path)
+    if document is None:
+        return None
+    return [(block.starts[0], document.original[block.starts[0]:block.ends[-1]]) for block in document.blocks]
+
+
+def evaluate(settings: Settings, qa: Path, corpus_dir: Path, out: Path, configs: list[str],
+             progress: bool = True) -> dict:
+    """`rag eval` of one question set (`rag.eval.evaluate.evaluate`), each configuration answered by
+    an `Assistant` of its own."""
+    from rag.eval.evaluate import evaluate as run
+
+    return run(settings, qa, corpus_dir, out, configs, _assistant_for, progress)
+
+
+def evaluate_sets(settings: Settings, qas: list[Path], corpus_dir: Path, out: Path, configs: list[str],
+                  progress: bool = True) -> dict:
+    """`rag eval` of several question sets, reported side by side (`rag.eval.evaluate.evaluate_sets`)."""
+    from rag.eval.evaluate import evaluate_sets as run
+
+    return run(settings, qas, corpus_dir, out, configs, _assistant_for, progress)
+
+
+def _assistant_for(settings: Settings, mode: str) -> Assistant:
+    return Assistant(settings, mode=mode)
+
+
+def train_reader(out: Path, progress: bool = True, **choices) -> dict:
+    """`rag train-reader`: train the reader (`rag.reader.train`) with the recipe's defaults for every
+    choice not given (None); returns its card."""
+    from dataclasses import fields
+
+    from rag.reader.train import Recipe, train
+
+    given = {f.name: choices[f.name] for f in fields(Recipe) if choices.get(f.name) is not None}
+    return train(Recipe(**given), out, progress=progress)
+
+
+def train_addressed(out: Path) -> dict:
+    """`rag train-addressed`: train the detector of sentences addressed to an AI (`index.train_addressed`)."""
+    from index.train_addressed import train
+
+    return train(out)
+
+
+__all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Filters", "Library", "RagError",
+           "Refused", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "article_blocks", "build_index", "check_question", "evaluate",
+           "evaluate_sets", "save_transcript", "train_addressed", "train_reader"]

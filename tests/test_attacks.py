@@ -12,7 +12,7 @@ from index.build import build_index
 from index.errors import ModelMissing
 from index.settings import Settings
 from index.store import Store
-from rag.eval.evaluate import evaluate
+from rag.pipeline import evaluate
 
 from conftest import ROOT, SEEDS, run_cli
 

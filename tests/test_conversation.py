@@ -7,7 +7,7 @@ import pytest
 
 from index.mapped import normalize_text
 from rag.conversation import Conversation, Conversations
-from rag.eval.evaluate import evaluate
+from rag.pipeline import evaluate
 from rag.schema import Answer, Citation, Transcript
 from rag.transcript import save, to_json, to_markdown
 

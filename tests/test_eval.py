@@ -7,7 +7,8 @@ import pytest
 
 from index.mapped import normalize_text
 from rag.eval import metrics
-from rag.eval.evaluate import evaluate, summarize
+from rag.eval.evaluate import summarize
+from rag.pipeline import evaluate
 from rag.schema import AnswerSentence, Citation
 
 from conftest import ROOT, SEEDS

@@ -77,19 +77,19 @@ def test_api_holds_a_conversation_per_client(app_url):
 
 
 def test_corpus_upload_checks(app_url, tmp_path):
-    from ui import corpus
+    from rag.pipeline import Refused
 
     _, app, _ = app_url
     bad = tmp_path / "notes.exe"
     bad.write_bytes(b"MZ")
-    with pytest.raises(corpus.Refused, match="only"):
-        corpus.add_files(app.services, [str(bad)])
+    with pytest.raises(Refused, match="only"):
+        app.library.add_articles([str(bad)])
     huge = tmp_path / "huge.txt"
     huge.write_text("word " * 500_000)
-    with pytest.raises(corpus.Refused, match="upload limit"):
-        corpus.add_files(app.services, [str(huge)])
-    with pytest.raises(corpus.Refused):
-        corpus.remove_file(app.services, "../../etc/passwd")
+    with pytest.raises(Refused, match="upload limit"):
+        app.library.add_articles([str(huge)])
+    with pytest.raises(Refused):
+        app.library.remove_article("../../etc/passwd")
 
 
 @pytest.fixture(scope="module")
@@ -180,20 +180,21 @@ def test_refusal_has_its_own_style(app_url, browser):
 
 
 def test_corpus_add_then_remove_reindexes(app_url, tmp_path):
-    from ui import corpus
+    from ui.app import reindexed
 
     _, app, _ = app_url
+    library = app.library
     article = tmp_path / "Mosul report!.md"
     article.write_text("# Mosul bridge reopens\n\nThe old bridge in Mosul reopened to traffic on Thursday, the governor said.\n")
-    assert corpus.add_files(app.services, [str(article)]) == ["Mosul_report_.md"]
-    assert "Indexed" in corpus.reindex(app.services)
-    rows = {r[0]: r for r in app.services.articles()}
+    assert library.add_articles([str(article)]) == ["Mosul_report_.md"]
+    assert "Indexed" in reindexed(library.reindex())
+    rows = {r[0]: r for r in library.articles()}
     assert rows["Mosul_report_.md"][1] == "Mosul bridge reopens" and rows["Mosul_report_.md"][4] >= 1
-    answer = app.services.assistant("extractive").ask("When did the old bridge in Mosul reopen?")
+    answer = library.assistant("extractive").ask("When did the old bridge in Mosul reopen?")
     assert "Thursday" in answer.answer
-    corpus.remove_file(app.services, "Mosul_report_.md")
-    corpus.reindex(app.services)
-    assert "Mosul_report_.md" not in {r[0] for r in app.services.articles()}
+    library.remove_article("Mosul_report_.md")
+    library.reindex()
+    assert "Mosul_report_.md" not in {r[0] for r in library.articles()}
 
 
 @pytest.mark.browser

@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index.settings import Settings  # noqa: E402
+from rag.pipeline import Settings  # noqa: E402
 from ui.app import launch  # noqa: E402
 
 parser = argparse.ArgumentParser(prog="rag serve", description="Serve the chat UI.")

@@ -2,7 +2,8 @@
 and an `ask` API endpoint that holds conversations by id.
 
 Each browser session has its own `ChatState` (gr.State), so two tabs never share a conversation;
-each API conversation has its own id and lock (`rag.conversation.Conversations`).
+each API conversation has its own id and lock (`Library.conversations`). The UI uses the library
+only through its face (`rag.pipeline`) and the shared shapes (`rag.schema`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from index.errors import RagError
-from index.settings import Settings
-from rag import transcript
-from rag.conversation import Conversation
-from rag.evidence.retrieve import check_question
+from rag.pipeline import (SUPPORTED_SUFFIXES, BuildReport, Conversation, Library, RagError, Refused, Settings,
+                          check_question, save_transcript)
 from rag.schema import Answer, Citation
-from ui import corpus, render
-from ui.services import Services
+from ui import render
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +35,11 @@ class ChatState:
     citations: dict[int, Citation] = field(default_factory=dict)
 
 
-def _stream(services: Services, message: str, history: list, state: ChatState, mode: str, k: int, show: bool):
+def _stream(library: Library, message: str, history: list, state: ChatState, mode: str, k: int, show: bool):
     """Yield (history, sources, state) while the answer streams, then with the final cited answer."""
     history = history + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": ""}]
     text = ""
-    for item in services.assistant(mode).ask_stream(message, state.conversation, k=int(k)):
+    for item in library.assistant(mode).ask_stream(message, state.conversation, k=int(k)):
         if isinstance(item, Answer):
             state.citations.update({c.id: c for c in item.citations})
             history[-1]["content"] = render.answer_html(item)
@@ -53,14 +50,14 @@ def _stream(services: Services, message: str, history: list, state: ChatState, m
             yield history, gr.skip(), state
 
 
-def make_respond(services: Services):
-    """The chat handler, bound to the shared services."""
+def make_respond(library: Library):
+    """The chat handler, bound to the shared library."""
 
     def respond(message: str, history: list, state: ChatState | None, mode: str, k: int, show: bool):
         state = state or ChatState()
         try:
-            check_question(message, services.settings)
-            yield from _stream(services, message, history, state, mode, k, show)
+            check_question(message, library.settings)
+            yield from _stream(library, message, history, state, mode, k, show)
         except RagError as exc:
             gr.Warning(str(exc))
             yield history, gr.skip(), state
@@ -68,7 +65,7 @@ def make_respond(services: Services):
     return respond
 
 
-def make_api(services: Services):
+def make_api(library: Library):
     """The `ask` endpoint: the same JSON as `rag ask --json`, within a conversation the server keeps.
 
     Without a conversation_id a new conversation starts; the answer's `conversation_id` continues
@@ -77,9 +74,9 @@ def make_api(services: Services):
 
     def ask(question: str, mode: str = "extractive", k: int = 5, conversation_id: str = "") -> dict:
         try:
-            conversation = services.conversations.get(conversation_id)
+            conversation = library.conversations.get(conversation_id)
             with conversation.lock:
-                answer = services.assistant(mode).ask(question, conversation, k=int(k))
+                answer = library.assistant(mode).ask(question, conversation, k=int(k))
                 answer.conversation_id = conversation.id
                 return answer.model_dump()
         except RagError as exc:
@@ -88,7 +85,7 @@ def make_api(services: Services):
     return ask
 
 
-def chat_tab(services: Services) -> None:
+def chat_tab(library: Library) -> None:
     """Chat, settings and the sources panel."""
     state = gr.State(None)
     with gr.Row():
@@ -96,18 +93,18 @@ def chat_tab(services: Services) -> None:
             chatbot = gr.Chatbot(label="Conversation", height=520, elem_id="chat", sanitize_html=True)
             with gr.Row():
                 box = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="question",
-                                 max_length=services.settings.max_question_chars)
+                                 max_length=library.settings.max_question_chars)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         with gr.Column(scale=2):
-            mode = gr.Dropdown(MODES, value=services.settings.generator, label="Generator")
-            k = gr.Slider(1, 10, value=services.settings.top_k, step=1, label="Passages")
+            mode = gr.Dropdown(MODES, value=library.settings.generator, label="Generator")
+            k = gr.Slider(1, 10, value=library.settings.top_k, step=1, label="Passages")
             show = gr.Checkbox(value=True, label="Show retrieved passages")
             sources = gr.HTML(render.sources_html([], None, True), elem_id="sources")
             with gr.Row():
                 as_markdown = gr.Button("Export Markdown", size="sm", elem_id="export-md")
                 as_json = gr.Button("Export JSON", size="sm", elem_id="export-json")
             exported = gr.File(label="Exported conversation", visible=False, elem_id="exported")
-    respond = make_respond(services)
+    respond = make_respond(library)
     for trigger in (send.click, box.submit):
         trigger(respond, [box, chatbot, state, mode, k, show], [chatbot, sources, state], api_name=False).then(
             lambda: "", None, box, api_name=False)
@@ -121,18 +118,18 @@ def export(state: ChatState | None, suffix: str):
         gr.Warning("Ask a question first: there is no conversation to export yet.")
         return gr.update(visible=False)
     folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
-    path = transcript.save(state.conversation, folder / f"conversation-{state.conversation.id[:8]}{suffix}")
+    path = save_transcript(state.conversation, folder / f"conversation-{state.conversation.id[:8]}{suffix}")
     return gr.update(value=str(path), visible=True)
 
 
-def corpus_tab(services: Services) -> tuple:
+def corpus_tab(library: Library) -> tuple:
     """Indexed articles; add by upload, remove, re-index."""
     table = gr.Dataframe(headers=["source", "title", "publisher", "date", "chunks", "addressed to an AI"],
                          label="Indexed articles",
                          interactive=False)
     status = gr.Markdown()
     with gr.Row():
-        upload = gr.File(file_count="multiple", file_types=list(corpus.SUPPORTED_SUFFIXES), label="Add articles",
+        upload = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label="Add articles",
                          elem_id="upload")
         with gr.Column():
             add = gr.Button("Add and re-index")
@@ -140,44 +137,53 @@ def corpus_tab(services: Services) -> tuple:
             remove = gr.Button("Remove and re-index", variant="stop")
 
     def refresh():
-        rows = services.articles()
+        rows = library.articles()
         return rows, gr.update(choices=[r[0] for r in rows])
 
     def act(action):
         try:
             message = action()
-        except (corpus.Refused, RagError) as exc:
+        except (Refused, RagError) as exc:
             return f"**Refused:** {html.escape(str(exc))}", *refresh()
         return message, *refresh()
 
     def on_add(files, progress=gr.Progress(track_tqdm=True)):  # the progress bar follows the build's tqdm
-        return act(lambda: _add(services, files))
+        return act(lambda: _add(library, files))
 
     def on_remove(source, progress=gr.Progress(track_tqdm=True)):
-        return act(lambda: _remove(services, source))
+        return act(lambda: _remove(library, source))
 
     add.click(on_add, upload, [status, table, which], api_name=False)
     remove.click(on_remove, which, [status, table, which], api_name=False)
     return refresh, table, which
 
 
-def _add(services: Services, files) -> str:
+def _add(library: Library, files) -> str:
     if not files:
-        raise corpus.Refused("choose one or more .txt, .md or .html files first")
-    names = corpus.add_files(services, [getattr(f, "name", f) for f in files])
-    return f"Added {', '.join(names)}. " + corpus.reindex(services)
+        raise Refused("choose one or more .txt, .md or .html files first")
+    names = library.add_articles([getattr(f, "name", f) for f in files])
+    return f"Added {', '.join(names)}. " + reindexed(library.reindex())
 
 
-def _remove(services: Services, source: str | None) -> str:
+def _remove(library: Library, source: str | None) -> str:
     if not source:
-        raise corpus.Refused("choose an article to remove")
-    corpus.remove_file(services, source)
-    return f"Removed {source}. " + corpus.reindex(services)
+        raise Refused("choose an article to remove")
+    library.remove_article(source)
+    return f"Removed {source}. " + reindexed(library.reindex())
 
 
-def eval_tab(services: Services, qa: Path) -> None:
+def reindexed(report: BuildReport) -> str:
+    """What re-indexing did, as the Corpus tab says it."""
+    skipped = f"; skipped {', '.join(report.skipped)}" if report.skipped else ""
+    flagged = (f" {len(report.addressed)} carry sentences addressed to an AI, kept but never used as evidence: "
+               f"{', '.join(report.addressed)}." if report.addressed else "")
+    return (f"Indexed {report.files} articles ({report.chunks} chunks, {report.added} new, {report.removed} removed)"
+            f"{skipped}.{flagged}")
+
+
+def eval_tab(library: Library, qa: Path) -> None:
     """Run the evaluation set (extractive) or show the last report."""
-    out = services.settings.data_dir / "eval"
+    out = library.settings.data_dir / "eval"
     run = gr.Button("Run the evaluation set (extractive mode)")
     report = gr.Markdown(_last_report(out))
     with gr.Row():
@@ -185,9 +191,7 @@ def eval_tab(services: Services, qa: Path) -> None:
                   for name in ("accuracy_by_kind.png", "latency.png", "evidence_scores.png")]
 
     def go(progress=gr.Progress(track_tqdm=True)):
-        from rag.eval.evaluate import evaluate
-
-        evaluate(services.settings, qa, Path(services.settings.corpus_dir), out, ["extractive"])
+        library.evaluate(qa, out, ["extractive"])
         return _last_report(out), *[_image(out, i.label) for i in images]
 
     run.click(go, None, [report, *images], api_name=False)
@@ -205,25 +209,25 @@ def _image(out: Path, name: str) -> str | None:
 
 def build_app(settings: Settings, qa: Path = Path("eval/qa.jsonl")) -> gr.Blocks:
     """The whole app over one index."""
-    services = Services(settings)
+    library = Library(settings)
     with gr.Blocks(title="Cited answers over the news") as app:
         gr.Markdown("## Cited answers over the news\nEvery sentence is checked against the article it cites; "
                     "click a [n] marker to read the quote in its article.")
         with gr.Tab("Chat"):
-            chat_tab(services)
+            chat_tab(library)
         with gr.Tab("Corpus"):
-            refresh, table, which = corpus_tab(services)
+            refresh, table, which = corpus_tab(library)
         with gr.Tab("Evaluation"):
-            eval_tab(services, qa)
+            eval_tab(library, qa)
         app.load(refresh, None, [table, which], api_name=False)
-        gr.api(make_api(services), api_name="ask")
-    app.services = services
+        gr.api(make_api(library), api_name="ask")
+    app.library = library
     return app
 
 
-def _warm(services: Services, mode: str) -> None:
+def _warm(library: Library, mode: str) -> None:
     try:
-        services.warm_up(mode)
+        library.warm_up(mode)
     except RagError as exc:  # shown again, in the page, when a question needs it
         log.warning("%s", exc)
 
@@ -231,7 +235,7 @@ def _warm(services: Services, mode: str) -> None:
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
     """Start the server (blocking unless `block` is False, as tests do)."""
     app = build_app(settings)
-    threading.Thread(target=_warm, args=(app.services, settings.generator), daemon=True).start()
+    threading.Thread(target=_warm, args=(app.library, settings.generator), daemon=True).start()
     app.queue(default_concurrency_limit=1)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=render.CSS, js=render.JS,
                show_error=True)

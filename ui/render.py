@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag.evidence.sentences import load_document
+from rag.pipeline import article_blocks
 from rag.schema import Answer, Citation, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -69,13 +69,12 @@ def answer_html(answer: Answer) -> str:
 
 def article_html(citation: Citation) -> str:
     """The cleaned article (kept blocks, original characters) with the cited span in <mark>."""
-    doc = load_document(citation.file)
-    if doc is None:
+    kept = article_blocks(citation.file)
+    if kept is None:
         return "<p>The article is no longer readable: re-index the corpus.</p>"
     blocks = []
-    for block in doc.blocks:
-        start, end = block.starts[0], block.ends[-1]
-        text = doc.original[start:end]
+    for start, text in kept:
+        end = start + len(text)
         if start <= citation.start and citation.end <= end:
             a, b = citation.start - start, citation.end - start
             blocks.append(html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>" + html.escape(text[b:]))

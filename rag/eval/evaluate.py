@@ -3,6 +3,8 @@
 Works on any corpus and any Q&A file in the `eval/qa.jsonl` format. Writes, under the output
 folder: `results.jsonl` (the `rag ask --json` shape plus scores, one line per question),
 `summary.json`, `report.md` and PNG plots. `--compare` runs several configurations in one go.
+The assistant that answers is handed in (`AssistantFor`; the library's face, `rag.pipeline`, hands
+in its `Assistant`), so the evaluation depends on the shapes of the answers, not on the pipeline.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from index.settings import Settings
 from rag.eval import metrics
@@ -19,6 +22,10 @@ from rag.conversation import Conversation
 from rag.eval.conversations import CONVERSATION_KEYS, ask_conversation, is_conversation_set, summarize_turns, turn_items
 
 log = logging.getLogger(__name__)
+
+# What answers the questions: given the settings and a generator mode, an object whose
+# ask(question, conversation, qid=...) gives the Answer (the library's `Assistant`).
+AssistantFor = Callable[[Settings, str], object]
 
 # Named configurations for --compare: settings overrides and the generator mode.
 CONFIGS = {
@@ -133,15 +140,13 @@ def summarize(rows: list[dict], k: int) -> dict:
     }
 
 
-def run_one(name: str, settings: Settings, mode: str, items: list[list[Item]], out: Path,
+def run_one(name: str, settings: Settings, mode: str, items: list[list[Item]], out: Path, assistant_for: AssistantFor,
             progress: bool = True, conversations: bool = False) -> dict:
     """Evaluate one configuration; write its results and return its summary. With `conversations`,
     each group of items is one conversation, asked turn by turn."""
     from tqdm import tqdm
 
-    from rag.pipeline import Assistant
-
-    assistant = Assistant(settings, mode=mode)
+    assistant = assistant_for(settings, mode)
     ask = lambda question, conversation, qid: assistant.ask(question, conversation, qid=qid)  # noqa: E731
     rows = []
     out.mkdir(parents=True, exist_ok=True)
@@ -222,26 +227,27 @@ def markdown(summaries: dict[str, dict], qa: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evaluate(settings: Settings, qa: Path, corpus: Path, out: Path, configs: list[str], progress: bool = True) -> dict:
+def evaluate(settings: Settings, qa: Path, corpus: Path, out: Path, configs: list[str], assistant_for: AssistantFor,
+             progress: bool = True) -> dict:
     """Run every configuration; write per-config folders, a combined summary and report.md."""
     items, conversations = load_items(qa, corpus), is_conversation_set(qa)
     summaries = {}
     for name in configs:
         overrides, mode = CONFIGS[name]
         cfg = settings.model_copy(update=overrides)
-        summaries[name] = run_one(name, cfg, mode, items, out / name if len(configs) > 1 else out, progress,
-                                  conversations)
+        summaries[name] = run_one(name, cfg, mode, items, out / name if len(configs) > 1 else out, assistant_for,
+                                  progress, conversations)
     (out / "summary.json").write_text(json.dumps(summaries if len(configs) > 1 else summaries[configs[0]], indent=2))
     (out / "report.md").write_text(markdown(summaries, qa))
     return summaries
 
 
 def evaluate_sets(settings: Settings, qas: list[Path], corpus: Path, out: Path, configs: list[str],
-                  progress: bool = True) -> dict:
+                  assistant_for: AssistantFor, progress: bool = True) -> dict:
     """`evaluate` each set (in out/<set name>/ when there are several), their reports side by side in
     out/report.md, so conversations are read beside the single-question sets."""
     if len(qas) == 1:
-        return {qas[0].stem: evaluate(settings, qas[0], corpus, out, configs, progress)}
-    results = {qa.stem: evaluate(settings, qa, corpus, out / qa.stem, configs, progress) for qa in qas}
+        return {qas[0].stem: evaluate(settings, qas[0], corpus, out, configs, assistant_for, progress)}
+    results = {qa.stem: evaluate(settings, qa, corpus, out / qa.stem, configs, assistant_for, progress) for qa in qas}
     out.joinpath("report.md").write_text("\n".join((out / qa.stem / "report.md").read_text() for qa in qas))
     return results

@@ -1,4 +1,5 @@
-"""The corpus tab's actions: add uploaded articles, remove one, re-index; inputs checked first."""
+"""The corpus folder's articles, added and removed with their inputs checked first: a plain file
+name of a supported kind, within the upload limit, and never a path outside the folder."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from index.build import build_index
 from index.load import SUPPORTED_SUFFIXES
-from ui.services import Services
 
 MAX_UPLOAD_BYTES = 2_000_000
 
@@ -25,9 +24,9 @@ def safe_name(name: str) -> str:
     return base
 
 
-def add_files(services: Services, paths: list[str]) -> list[str]:
+def add_files(corpus_dir: Path, paths: list[str]) -> list[str]:
     """Copy checked uploads into the corpus folder; returns the names added."""
-    corpus = Path(services.settings.corpus_dir)
+    corpus = Path(corpus_dir)
     checked = []
     for path in paths:
         name = safe_name(path)
@@ -39,21 +38,10 @@ def add_files(services: Services, paths: list[str]) -> list[str]:
     return [name for _, name in checked]
 
 
-def remove_file(services: Services, source: str) -> None:
+def remove_file(corpus_dir: Path, source: str) -> None:
     """Delete one article file from the corpus folder (only files inside it)."""
-    corpus = Path(services.settings.corpus_dir).resolve()
+    corpus = Path(corpus_dir).resolve()
     target = (corpus / source).resolve()
     if corpus not in target.parents or not target.is_file():
         raise Refused(f"{source} is not an article in the corpus")
     target.unlink()
-
-
-def reindex(services: Services) -> str:
-    """Bring the index up to date with the corpus folder and reload the assistants."""
-    report = build_index(services.settings, embedder=services.embedder, progress=True)
-    services.reload()
-    skipped = f"; skipped {', '.join(report.skipped)}" if report.skipped else ""
-    flagged = (f" {len(report.addressed)} carry sentences addressed to an AI, kept but never used as evidence: "
-               f"{', '.join(report.addressed)}." if report.addressed else "")
-    return (f"Indexed {report.files} articles ({report.chunks} chunks, {report.added} new, {report.removed} removed)"
-            f"{skipped}.{flagged}")
