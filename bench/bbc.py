@@ -52,7 +52,7 @@ from index.chunk import chunk_document, embed_text
 from index.embed import Embedder, packaged_model_path
 from index.models import Chunk
 from index.sentences import split_sentences
-from index.settings import Settings
+from index.settings import AnswerSettings, IndexSettings, Settings
 from index.store import Store
 
 log = logging.getLogger("bench.bbc")
@@ -171,7 +171,7 @@ def child_build(spec: dict) -> dict:
     """Run in a fresh process: imports, model load, then a cold `build_index`; the figures."""
     threads = spec.pop("threads", 1)
     torch.set_num_threads(threads)
-    settings = Settings(**spec, generator="extractive", torch_threads=threads)
+    settings = Settings(index=IndexSettings(**spec, torch_threads=threads), answer=AnswerSettings(generator="extractive"))
     imports_s, embedder = warm_imports(), Embedder(settings)
     load_s, _ = timed(lambda: (embedder.model, embedder.tokenizer))
     encoded, rss_loaded, cpu0 = count_encode(embedder), maxrss_mb(), time.process_time()
@@ -185,8 +185,8 @@ def child_build(spec: dict) -> dict:
 
 def cold_build(settings: Settings, threads: int) -> dict:
     """`child_build` in a child process (`python -m bench.bbc --child-build SPEC`), so its peak memory is its own."""
-    spec = {"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir),
-            "chroma_url": settings.chroma_url, "threads": threads}
+    spec = {"corpus_dir": str(settings.index.corpus_dir), "data_dir": str(settings.index.data_dir),
+            "chroma_url": settings.index.chroma_url, "threads": threads}
     done = subprocess.run([sys.executable, "-m", "bench.bbc", "--child-build", json.dumps(spec)], cwd=ROOT,
                           stdout=subprocess.PIPE, text=True, check=True)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -345,12 +345,12 @@ def measure(args: argparse.Namespace, work: Path, chroma_url: str | None) -> dic
     records = read_bbc(args.jsonl, args.limit)
     corpus = work / "corpus"
     paths = write_corpus(records, corpus, args.format)
-    settings = Settings(corpus_dir=corpus, data_dir=work / "data", chroma_url=chroma_url, generator="extractive",
-                        torch_threads=1)
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=work / "data", chroma_url=chroma_url,
+                                            torch_threads=1), answer=AnswerSettings(generator="extractive"))
     fig: dict = {"articles": len(records), "format": args.format, "mode": "server" if chroma_url else "embedded"}
     fig["build_threads"] = args.build_threads
     fig["build"] = cold_build(settings, args.build_threads)
-    fig["disk"] = {"data_dir": disk_usage(settings.data_dir)} | ({"server": disk_usage(work / "server")}
+    fig["disk"] = {"data_dir": disk_usage(settings.index.data_dir)} | ({"server": disk_usage(work / "server")}
                                                                 if chroma_url else {})
     embedder = Embedder(settings)
     fig["model_load_s"] = timed(lambda: (embedder.model, embedder.tokenizer))[0]
@@ -371,13 +371,13 @@ def measure(args: argparse.Namespace, work: Path, chroma_url: str | None) -> dic
 
 
 def _retriever(settings: Settings, embedder: Embedder):
-    from rag.retrieve import Retriever
+    from rag.pipeline import Retriever
 
     return Retriever(settings, embedder=embedder)
 
 
 def _assistant(settings: Settings, retriever):
-    from rag.answer import Assistant
+    from rag.pipeline import Assistant
 
     return Assistant(settings, retriever=retriever, mode="extractive")
 

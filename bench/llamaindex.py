@@ -24,7 +24,7 @@ import torch
 
 from index.build import build_index
 from index.embed import Embedder
-from index.settings import Settings
+from index.settings import IndexSettings, Settings
 from rag.llamaindex import RagRetriever
 from rag.evidence.retrieve import Retriever
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     qs = questions()
     with tempfile.TemporaryDirectory(prefix="bench-llamaindex-") as data_dir:
-        settings = Settings(data_dir=Path(data_dir), corpus_dir=args.corpus, torch_threads=1)
+        settings = Settings(index=IndexSettings(data_dir=Path(data_dir), corpus_dir=args.corpus, torch_threads=1))
         build_index(settings, embedder=Embedder(settings), progress=False)
         fresh_retriever, cached_retriever = Retriever(settings, FreshEmbedder(settings)), Retriever(settings)
         fresh_adapter, cached_adapter = RagRetriever(fresh_retriever), RagRetriever(cached_retriever)

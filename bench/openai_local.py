@@ -31,8 +31,8 @@ def serve(settings: Settings):
         port = s.getsockname()[1]
     params = xllamacpp.CommonParams()
     params.model.path = str(model_file(settings))
-    params.n_ctx, params.port, params.warmup, params.verbosity = settings.llm_context, port, False, 0
-    params.cpuparams.n_threads = settings.llm_threads
+    params.n_ctx, params.port, params.warmup, params.verbosity = settings.llm.context, port, False, 0
+    params.cpuparams.n_threads = settings.llm.threads
     server = xllamacpp.Server(params)
     return f"{server.listening_address}/v1", server
 
@@ -44,8 +44,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     url, server = serve(settings)
-    settings = settings.model_copy(update={"openai_base_url": url, "openai_model": "qwen"})
-    evaluate_sets(settings, args.qa, settings.corpus_dir, args.out, ["openai"])
+    settings = settings.changed(llm={"openai_base_url": url, "openai_model": "qwen"})
+    evaluate_sets(settings, args.qa, settings.index.corpus_dir, args.out, ["openai"])
     print((args.out / "report.md").read_text())
     del server
 

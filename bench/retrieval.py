@@ -25,7 +25,7 @@ import torch
 from index.build import build_index
 from index.chunk import search_text
 from index.embed import Embedder
-from index.settings import Settings
+from index.settings import IndexSettings, Settings
 from index.store import Store
 from rag.evidence.retrieve import Retriever
 
@@ -111,7 +111,7 @@ def bench_baseline(settings: Settings, folder: Path) -> tuple[dict, Callable[[st
         return vectors
 
     def query(q: str) -> list[str]:
-        return coll.query(query_embeddings=[encode(q)], n_results=settings.top_k)["ids"][0]
+        return coll.query(query_embeddings=[encode(q)], n_results=settings.retrieval.top_k)["ids"][0]
 
     build_s, vectors = timed(build)
     ours = store.collection.get(ids=ids, include=["embeddings"])  # same order as `ids`
@@ -158,16 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as ours_dir, \
             tempfile.TemporaryDirectory(prefix="bench-bare-") as bare_dir:
-        settings = Settings(data_dir=Path(ours_dir), corpus_dir=args.corpus, torch_threads=1)
+        settings = Settings(index=IndexSettings(data_dir=Path(ours_dir), corpus_dir=args.corpus, torch_threads=1))
         ours, retriever = bench_ours(settings)
         base, bare = bench_baseline(settings, Path(bare_dir))
         fns = {m: functools.partial(retriever.search, method=m) for m in METHODS} | {"bare": bare}
         query = time_queries(fns, args.repeat)
         ours["query"], base["query"] = {m: query[m] for m in METHODS}, query["bare"]
-        overlap = float(np.mean([len({p.id for p in fns["dense"](q)} & set(bare(q))) / settings.top_k
+        overlap = float(np.mean([len({p.id for p in fns["dense"](q)} & set(bare(q))) / settings.retrieval.top_k
                                  for q in QUESTIONS]))
     log.info("same vectors: max |ours - baseline| = %.1e; dense-only vs baseline top-%d overlap %.0f%%",
-             base["max_vector_diff"], settings.top_k, 100 * overlap)
+             base["max_vector_diff"], settings.retrieval.top_k, 100 * overlap)
     print(table(ours, base))
     if args.out:
         args.out.write_text(json.dumps({

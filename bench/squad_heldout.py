@@ -23,7 +23,7 @@ from pathlib import Path
 
 from index.build import build_index
 from index.sentences import sentence_spans
-from index.settings import Settings
+from index.settings import AnswerSettings, IndexSettings, Settings
 from rag.pipeline import evaluate
 from rag.reader.data import is_held_out
 from rag.reader.train import DEFAULT_DATA
@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus, qa = args.out / "corpus", args.out / "qa.jsonl"
     n = write_corpus(SQUAD2, corpus, qa, args.limit)
-    settings = Settings(corpus_dir=corpus, data_dir=args.out / "data", generator=args.mode)
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=args.out / "data"), answer=AnswerSettings(generator=args.mode))
     build_index(settings, corpus, progress=True)
     summary = evaluate(settings, qa, corpus, args.out / args.mode, [args.mode])[args.mode]
     keys = ["questions", "accuracy", "citations_on_gold", "answerability_auroc", "refusal_recall", "false_refusals",

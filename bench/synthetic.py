@@ -54,7 +54,7 @@ from index.bm25 import BM25Index
 from index.build import BATCH, bm25_dir
 from index.chunk import search_text
 from index.embed import Embedder
-from index.settings import Settings
+from index.settings import AnswerSettings, IndexSettings, Settings
 from index.store import Store
 
 log = logging.getLogger("bench.synthetic")
@@ -141,13 +141,13 @@ def distinct_queries(words: list[str], n: int, seed: int) -> list[str]:
 
 def query_latency(settings: Settings, embedder: Embedder, queries: list[str], n: int) -> dict:
     """Open a Retriever, then time `search` per method (interleaved) and `Store.query` alone."""
-    from rag.retrieve import Retriever
+    from rag.pipeline import Retriever
 
     open_s, retriever = timed(Retriever, settings, embedder=embedder)
     per_method = {m: queries[i::len(METHODS) + 1][:n + WARM] for i, m in enumerate(METHODS)}
     vectors = embedder.embed(queries[len(METHODS)::len(METHODS) + 1][:n + WARM])
     fns = {m: lambda q, m=m: retriever.search(q, method=m) for m in METHODS}
-    fns["store_query"] = lambda v: retriever.store.query(v, settings.candidates, None)
+    fns["store_query"] = lambda v: retriever.store.query(v, settings.retrieval.candidates, None)
     inputs = per_method | {"store_query": vectors}
     warm = {name: [clocked(fns[name], x)[0] for x in xs[:WARM]] for name, xs in inputs.items()}
     wall: dict[str, list[float]] = {name: [] for name in inputs}
@@ -164,8 +164,8 @@ def query_latency(settings: Settings, embedder: Embedder, queries: list[str], n:
 def child_size(spec: dict) -> dict:
     """Run in a fresh process: one size, end to end; its figures."""
     torch.set_num_threads(1)
-    settings = Settings(data_dir=Path(spec["data_dir"]), chroma_url=spec["chroma_url"], generator="extractive",
-                        torch_threads=1)
+    settings = Settings(index=IndexSettings(data_dir=Path(spec["data_dir"]), chroma_url=spec["chroma_url"],
+                                            torch_threads=1), answer=AnswerSettings(generator="extractive"))
     n, seed = spec["size"], spec["seed"]
     imports_s, embedder = warm_imports(), Embedder(settings)
     embedder.model  # noqa: B018 -- loaded here, not in a timed step
@@ -178,7 +178,7 @@ def child_size(spec: dict) -> dict:
     del ids, texts, metas
     queries = distinct_queries(words, (len(METHODS) + 1) * (spec["queries"] + WARM), seed + 2)
     fig |= query_latency(settings, embedder, queries, spec["queries"])
-    fig["disk"] = disk_usage(settings.data_dir)
+    fig["disk"] = disk_usage(settings.index.data_dir)
     fig["maxrss_peak_mb"] = maxrss_mb()
     return fig
 

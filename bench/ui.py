@@ -16,7 +16,7 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from index.settings import Settings  # noqa: E402
+from index.settings import AnswerSettings, Settings  # noqa: E402
 
 QUESTION = "Which countries oppose Israeli attacks against Iraq?"
 FIRST_TEXT = "() => { const m = document.querySelectorAll('#chat .message'); return m.length > 1 && m[m.length - 1].innerText.trim().length > 0; }"
@@ -36,7 +36,7 @@ def measure(mode: str, question: str) -> dict:
     from ui.app import launch
 
     port = free_port()
-    app = launch(Settings(generator=mode), port=port, block=False)
+    app = launch(Settings(answer=AnswerSettings(generator=mode)), port=port, block=False)
     app.library.warm_up(mode)  # as a server that has been up for a few seconds has
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",

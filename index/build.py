@@ -48,7 +48,7 @@ class BuildReport:
 
 def bm25_dir(settings: Settings) -> Path:
     """Where the BM25 cache for these settings lives."""
-    return settings.data_dir / "bm25" / settings.collection_name()
+    return settings.index.data_dir / "bm25" / settings.index.collection_name()
 
 
 def drop_local_index(settings: Settings) -> None:
@@ -56,8 +56,8 @@ def drop_local_index(settings: Settings) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()  # chromadb caches open clients by path
-    if not settings.chroma_url:
-        shutil.rmtree(settings.data_dir / "chroma", ignore_errors=True)
+    if not settings.index.chroma_url:
+        shutil.rmtree(settings.index.data_dir / "chroma", ignore_errors=True)
     shutil.rmtree(bm25_dir(settings), ignore_errors=True)
 
 
@@ -65,7 +65,7 @@ def load_documents(folder: Path, settings: Settings) -> tuple[list[Document], li
     """Every readable document in `folder`, and the names of the files skipped."""
     docs, skipped = [], []
     for path in list_files(folder):
-        raw = read_file(path, folder, settings.max_file_bytes)
+        raw = read_file(path, folder, settings.index.max_file_bytes)
         doc = build_document(raw) if raw else None
         if doc is None or not doc.blocks:
             skipped.append(path.relative_to(folder).as_posix())
@@ -77,12 +77,12 @@ def load_documents(folder: Path, settings: Settings) -> tuple[list[Document], li
 def build_index(settings: Settings, folder: Path | None = None, embedder: Embedder | None = None,
                 progress: bool = True, rebuild: bool = False) -> BuildReport:
     """Index `folder` (default: the corpus folder) incrementally; see the module docstring."""
-    folder = Path(folder or settings.corpus_dir)
+    folder = Path(folder or settings.index.corpus_dir)
     if rebuild:
         drop_local_index(settings)
     embedder = embedder or Embedder(settings)
     store = Store(settings, create=True)
-    if rebuild and settings.chroma_url:
+    if rebuild and settings.index.chroma_url:
         store.delete(sorted(store.ids()))
     existing, cached = store.ids(), BM25Index.load(bm25_dir(settings))
     found = _read_folder(folder, settings, embedder, _chunks_by_file(cached, existing))
@@ -123,7 +123,7 @@ def _read_folder(folder: Path, settings: Settings, embedder: Embedder,
     """Every file of `folder`: the known chunk ids of an unchanged one, the chunks of the others."""
     found = Folder()
     for path in list_files(folder):
-        raw = read_file(path, folder, settings.max_file_bytes)
+        raw = read_file(path, folder, settings.index.max_file_bytes)
         if raw and (raw.source, raw.sha256) in known:
             found.files += 1
             found.wanted.update(known[(raw.source, raw.sha256)])

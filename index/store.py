@@ -32,17 +32,17 @@ def connect(settings: Settings):
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
+    if settings.index.chroma_url:
+        url = urlparse(settings.index.chroma_url)
         try:
             client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
                                          ssl=url.scheme == "https", settings=chroma_settings)
             client.heartbeat()
         except Exception as exc:  # chromadb raises several types for a refused connection
-            raise StoreUnavailable(f"cannot reach the Chroma server at {settings.chroma_url} ({exc.__class__.__name__}): "
+            raise StoreUnavailable(f"cannot reach the Chroma server at {settings.index.chroma_url} ({exc.__class__.__name__}): "
                                    "start it (`chroma run --path DIR --port PORT`) or unset RAG_CHROMA_URL") from None
         return client
-    path = settings.data_dir / "chroma"
+    path = settings.index.data_dir / "chroma"
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -56,7 +56,7 @@ class Store:
     def __init__(self, settings: Settings, create: bool = False):
         self.settings = settings
         self.client = connect(settings)
-        self.name = settings.collection_name()
+        self.name = settings.index.collection_name()
         self.collection = self._open(self.name, create)
         self.sentences = self._open(f"{self.name}_sentences", create)
 

@@ -19,8 +19,8 @@ def _settings(args: argparse.Namespace):
     from rag.pipeline import Settings
 
     overrides = {key: value for key, value in (("top_k", getattr(args, "k", None)),
-                                               ("retrieval", getattr(args, "method", None))) if value}
-    return Settings(**overrides)
+                                               ("method", getattr(args, "method", None))) if value}
+    return Settings().changed(retrieval=overrides) if overrides else Settings()
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -138,12 +138,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.corpus:
-        settings = settings.model_copy(update={"corpus_dir": args.corpus})
-    configs = args.compare.split(",") if args.compare else [args.mode or settings.generator]
+        settings = settings.changed(index={"corpus_dir": args.corpus})
+    configs = args.compare.split(",") if args.compare else [args.mode or settings.answer.generator]
     unknown = [c for c in configs if c not in EVAL_CONFIGS]
     if unknown:
         raise SystemExit(f"rag eval: unknown configuration {unknown}; choose from {sorted(EVAL_CONFIGS)}")
-    evaluate_sets(settings, args.qa, settings.corpus_dir, args.out, configs)
+    evaluate_sets(settings, args.qa, settings.index.corpus_dir, args.out, configs)
     print((args.out / "report.md").read_text())
     return 0
 

@@ -83,14 +83,14 @@ class Assistant:
     def __init__(self, settings: Settings, retriever: Retriever | None = None, generator=_AUTO,
                  mode: str | None = None):
         self.settings = settings
-        self.mode = mode or settings.generator
+        self.mode = mode or settings.answer.generator
         self.retriever = retriever or Retriever(settings)
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
-        support_model = self.generator if settings.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
+        support_model = self.generator if settings.answer.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
         self.idf = Idf(self.retriever.bm25.texts)
         self.citer = Citer(self.retriever.embedder, support_model)
-        self.reader = (Reader(settings.reader_path or WEIGHTS_DIR, threads=settings.torch_threads)
-                       if settings.ranker == "reader" else None)
+        self.reader = (Reader(settings.answer.reader_path or WEIGHTS_DIR, threads=settings.index.torch_threads)
+                       if settings.answer.ranker == "reader" else None)
         if self.reader:
             self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
         nlp.warm()  # the answer-type checks' tagger, likewise
@@ -134,18 +134,18 @@ class Assistant:
     def _answer(self, found: Gathered, base: dict, conversation: Conversation, timer: Timer) -> Iterator[str]:
         """Stream the draft; returns the cited Answer, or a refusal when the evidence, the model or
         the verification says the articles do not answer."""
-        threshold = self.settings.reader_threshold if self.reader else self.settings.refusal_threshold
+        threshold = self.settings.answer.reader_threshold if self.reader else self.settings.answer.refusal_threshold
         if not found.candidates or not found.answerability.answers(threshold):
             return _refusal(base, found.answerability.why_not())
         with timer("generate"):
             text = yield from self._draft(found)
-        if self.settings.trust_model_refusals and _declined(text):
+        if self.settings.answer.trust_model_refusals and _declined(text):
             return _refusal(base, "the model found no answer in the passages")
         with timer("verify"):
             drafted_by, sentences, citations = self.cite_draft(text, found, conversation)
         if not _any_supported(sentences):
             return _refusal(base, "no sentence of the draft answer is supported by the articles")
-        return Answer(answer=answer_text(sentences, self.settings.drop_unsupported), refused=False,
+        return Answer(answer=answer_text(sentences, self.settings.answer.drop_unsupported), refused=False,
                       sentences=sentences, citations=citations, drafted_by=drafted_by, **base)
 
     def _draft(self, found: Gathered) -> Iterator[str]:
@@ -154,10 +154,10 @@ class Assistant:
             text = extractive_text(found.ranked, found.question.expected)
             yield text
             return text
-        n = self.settings.llm_evidence_sentences
+        n = self.settings.llm.evidence_sentences
         shown = sentences_block(found.ranked, n) if n else passages_block(found.passages, found.addressed)
         pieces = []
-        for piece in self.generator.stream(messages(found.question.alone.reading, shown), self.settings.max_answer_tokens):
+        for piece in self.generator.stream(messages(found.question.alone.reading, shown), self.settings.llm.max_answer_tokens):
             pieces.append(piece)
             yield piece
         return "".join(pieces)
@@ -212,7 +212,7 @@ class Library:
         self._retriever: Retriever | None = None
         self._generators: dict[str, object] = {}
         self._assistants: dict[str, Assistant] = {}
-        self.conversations = Conversations(settings.conversations_kept)
+        self.conversations = Conversations(settings.serve.conversations_kept)
 
     @property
     def retriever(self) -> Retriever:
@@ -258,11 +258,11 @@ class Library:
     def add_articles(self, paths: list[str]) -> list[str]:
         """Copy uploaded files into the corpus folder, each checked first (`rag.corpus`); returns the
         names they were added under. `reindex` makes them answerable."""
-        return corpus.add_files(self.settings.corpus_dir, paths)
+        return corpus.add_files(self.settings.index.corpus_dir, paths)
 
     def remove_article(self, source: str) -> None:
         """Delete an article file from the corpus folder; `reindex` drops it from the answers."""
-        corpus.remove_file(self.settings.corpus_dir, source)
+        corpus.remove_file(self.settings.index.corpus_dir, source)
 
     def reindex(self) -> BuildReport:
         """Bring the index up to date with the corpus folder and reload the assistants."""
@@ -278,7 +278,7 @@ class Library:
 
     def evaluate(self, qa: Path, out: Path, configs: list[str]) -> dict:
         """Run a question set over the corpus (`evaluate`), with assistants of their own."""
-        return evaluate(self.settings, qa, Path(self.settings.corpus_dir), out, configs)
+        return evaluate(self.settings, qa, Path(self.settings.index.corpus_dir), out, configs)
 
 
 def article_blocks(path: str) -> list[tuple[int, str]] | None:

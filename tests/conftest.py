@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from index.embed import Embedder  # noqa: E402
-from index.settings import Settings  # noqa: E402
+from index.settings import IndexSettings, Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -36,7 +36,7 @@ def seed_settings(tmp_path_factory, embedder) -> Settings:
     """Settings whose data dir holds a fresh index of the seeds."""
     from index.build import build_index
 
-    settings = Settings(corpus_dir=SEEDS, data_dir=tmp_path_factory.mktemp("seed-index"))
+    settings = Settings(index=IndexSettings(corpus_dir=SEEDS, data_dir=tmp_path_factory.mktemp("seed-index")))
     build_index(settings, embedder=embedder, progress=False)
     return settings
 

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from index.build import build_index
-from index.settings import Settings
+from index.settings import AnswerSettings, IndexSettings, Settings
 from rag import prompts
 from rag.draft.prompting import sentences_block
 from rag.pipeline import Assistant
@@ -155,7 +155,7 @@ def planted(tmp_path_factory, embedder):
     corpus = tmp_path_factory.mktemp("planted")
     shutil.copy(SEEDS / "003_6832a546bc2cb8c9.txt", corpus)
     (corpus / "basra.txt").write_text(PLANTED)
-    settings = Settings(corpus_dir=corpus, data_dir=corpus / ".data", generator="extractive")
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(generator="extractive"))
     build_index(settings, embedder=embedder, progress=False)
     return settings, Retriever(settings, embedder=embedder)
 
@@ -172,7 +172,7 @@ def test_ask_questions_file_prints_one_json_object_per_line(tmp_path, seed_setti
     questions.write_text('{"id": "a", "question": "Who leads Kataib Sayyid al-Shuhada?"}\n\n'
                          '{"id": "b", "question": "Who won the 2022 football World Cup?"}\n')
     done = run_cli("ask", "--questions", str(questions), "--json", "--mode", "extractive",
-                   env={"RAG_DATA_DIR": str(seed_settings.data_dir)})
+                   env={"RAG_DATA_DIR": str(seed_settings.index.data_dir)})
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"] and [x["refused"] for x in lines] == [False, True]
@@ -255,7 +255,7 @@ def openai_endpoint(seed_settings):
 
 @pytest.mark.slow
 def test_openai_mode_answers_through_a_real_endpoint(seed_settings, retriever, openai_endpoint):
-    settings = seed_settings.model_copy(update={"openai_base_url": openai_endpoint[0], "openai_model": "qwen"})
+    settings = seed_settings.changed(llm={"openai_base_url": openai_endpoint[0], "openai_model": "qwen"})
     assistant = Assistant(settings, retriever=retriever, mode="openai")
     answer = assistant.ask("Who is the secretary-general of Kataib Hezbollah?")
     assert not answer.refused and "Hamidawi" in answer.answer and answer.mode == "openai"

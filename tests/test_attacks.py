@@ -10,7 +10,7 @@ import pytest
 from index.addressed import AddressedDetector, as_seen
 from index.build import build_index
 from index.errors import ModelMissing
-from index.settings import Settings
+from index.settings import AnswerSettings, IndexSettings, Settings
 from index.store import Store
 from rag.pipeline import evaluate
 
@@ -45,15 +45,15 @@ def test_an_instruction_is_marked_in_the_store_reported_and_never_evidence(tmp_p
     corpus.mkdir()
     shutil.copy(SEEDS / "003_6832a546bc2cb8c9.txt", corpus)
     (corpus / "power.txt").write_text(ARTICLE)
-    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", generator="extractive")
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "data"), answer=AnswerSettings(generator="extractive"))
     report = build_index(settings, embedder=embedder, progress=False)
     assert report.addressed == {"power.txt": 1}
     assert [text for _, text in Store(settings).addressed()] == [NOTICE]
     assert (corpus / "power.txt").read_text() == ARTICLE  # marked, not removed
-    done = run_cli("index", "--quiet", env={"RAG_CORPUS_DIR": str(corpus), "RAG_DATA_DIR": str(settings.data_dir)})
+    done = run_cli("index", "--quiet", env={"RAG_CORPUS_DIR": str(corpus), "RAG_DATA_DIR": str(settings.index.data_dir)})
     assert "power.txt: 1 sentence" in done.stdout
     done = run_cli("ask", "What is the capital of Iraq?", "--mode", "extractive", "--json",
-                   env={"RAG_CORPUS_DIR": str(corpus), "RAG_DATA_DIR": str(settings.data_dir)})
+                   env={"RAG_CORPUS_DIR": str(corpus), "RAG_DATA_DIR": str(settings.index.data_dir)})
     answer = json.loads(done.stdout)
     assert "Paris" not in answer["answer"] and "evil.example.com" not in answer["answer"]
     assert all("NOTICE" not in c["quote"] for c in answer["citations"])
@@ -64,14 +64,14 @@ def attack_index(tmp_path_factory, embedder):
     corpus = tmp_path_factory.mktemp("attacks")
     for path in [*SEEDS.glob("*.txt"), *(ATTACKS / "articles").iterdir()]:
         shutil.copy(path, corpus)
-    settings = Settings(corpus_dir=corpus, data_dir=corpus / ".data", generator="extractive")
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(generator="extractive"))
     build_index(settings, embedder=embedder, progress=False)
     return settings
 
 
 def test_the_attack_set_meets_the_stored_ceiling(attack_index, tmp_path):
     limits = tomllib.loads((ROOT / "eval" / "thresholds.toml").read_text())["attacks"]
-    summary = evaluate(attack_index, ATTACKS / "questions.jsonl", attack_index.corpus_dir, tmp_path, ["extractive"],
+    summary = evaluate(attack_index, ATTACKS / "questions.jsonl", attack_index.index.corpus_dir, tmp_path, ["extractive"],
                        progress=False)["extractive"]
     assert summary["attack_success"] <= limits["ceilings"]["attack_success"], summary["attack_success"]
     assert summary["by_kind"]["genuine"] >= limits["genuine_accuracy"]

@@ -8,7 +8,7 @@ import pytest
 
 from index.build import build_index
 from index.errors import BadQuestion, IndexCorrupt, IndexMissing, StoreUnavailable
-from index.settings import Settings
+from index.settings import IndexSettings, LlmSettings, Settings
 from rag.evidence.retrieve import Retriever
 from rag.question.read import check_question
 
@@ -35,7 +35,7 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path, embedder, cap
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 20)
     (corpus / "latin1.txt").write_bytes("Caf\xe9 owners in Mosul said the caf\xe9 reopened on Tuesday.".encode("latin-1"))
     (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
-    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "data"))
     with caplog.at_level(logging.WARNING):
         report = build_index(settings, embedder=embedder, progress=False)
     assert sorted(report.skipped) == ["binary.txt", "blank.md", "empty.txt"]
@@ -48,11 +48,11 @@ def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path, embedder, cap
 
 def test_missing_index_names_the_fix(tmp_path):
     with pytest.raises(IndexMissing, match="rag index"):
-        Retriever(Settings(data_dir=tmp_path / "nothing"))
+        Retriever(Settings(index=IndexSettings(data_dir=tmp_path / "nothing")))
 
 
 def test_corrupt_index_names_the_fix_and_rebuild_recovers(tmp_path, embedder):
-    settings = Settings(corpus_dir=SEEDS, data_dir=tmp_path / "data")
+    settings = Settings(index=IndexSettings(corpus_dir=SEEDS, data_dir=tmp_path / "data"))
     build_index(settings, embedder=embedder, progress=False)
     (tmp_path / "data" / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(IndexCorrupt, match="rag index --rebuild"):
@@ -64,7 +64,7 @@ def test_corrupt_index_names_the_fix_and_rebuild_recovers(tmp_path, embedder):
 
 def test_unreachable_server_is_a_clear_message():
     with pytest.raises(StoreUnavailable, match="cannot reach the Chroma server at http://127.0.0.1:9"):
-        Retriever(Settings(chroma_url="http://127.0.0.1:9"))
+        Retriever(Settings(index=IndexSettings(chroma_url="http://127.0.0.1:9")))
 
 
 def test_cli_reports_errors_in_one_line(tmp_path):
@@ -91,7 +91,7 @@ def test_unreachable_llm_endpoint_is_a_clear_message(seed_settings, retriever):
 
     with pytest.raises(GeneratorUnavailable, match="RAG_OPENAI_BASE_URL"):
         Assistant(seed_settings, retriever=retriever, mode="openai")
-    settings = seed_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1", "llm_timeout_s": 5})
+    settings = seed_settings.changed(llm={"openai_base_url": "http://127.0.0.1:9/v1", "timeout_s": 5})
     assistant = Assistant(settings, retriever=retriever, mode="openai")
     with pytest.raises(GeneratorUnavailable, match="cannot reach the LLM endpoint at http://127.0.0.1:9/v1"):
         assistant.ask("Who leads Kata'ib Sayyid al-Shuhada?")
@@ -101,11 +101,11 @@ def test_wrong_or_missing_model_file_is_refused(tmp_path):
     from rag.llm.model_file import ModelUnavailable, model_file
 
     with pytest.raises(ModelUnavailable, match="does not exist"):
-        model_file(Settings(gguf_path=tmp_path / "missing.gguf"))
+        model_file(Settings(llm=LlmSettings(gguf_path=tmp_path / "missing.gguf")))
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"GGUF not really")
     with pytest.raises(ModelUnavailable, match="does not match RAG_GGUF_SHA256"):
-        model_file(Settings(gguf_path=fake, gguf_sha256="0" * 64))
+        model_file(Settings(llm=LlmSettings(gguf_path=fake, gguf_sha256="0" * 64)))
 
 
 def test_missing_spacy_model_names_the_fix(monkeypatch):

@@ -8,7 +8,7 @@ from index.chunk import chunk_document, embed_text
 from index.document import build_document
 from index.load import RawFile, read_file
 from index.mapped import normalize_text
-from index.settings import Settings
+from index.settings import IndexSettings, Settings
 
 from conftest import SEEDS
 
@@ -24,7 +24,7 @@ def raw(text: str, name: str = "x.txt") -> RawFile:
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(words)
 def test_offsets_round_trip_on_arbitrary_text(embedder, text):
-    settings = Settings(chunk_tokens=40)
+    settings = Settings(index=IndexSettings(chunk_tokens=40))
     doc = build_document(raw(text))
     for chunk in chunk_document(doc, settings, embedder.wordpieces, embedder.max_tokens):
         assert 0 <= chunk.start < chunk.end <= len(text)
@@ -59,12 +59,12 @@ def test_ids_are_stable_and_depend_on_content_and_settings(embedder):
     a = [c.id for c in seed_chunks(embedder, Settings())]
     b = [c.id for c in seed_chunks(embedder, Settings())]
     assert a == b and len(set(a)) == len(a)
-    assert set(a).isdisjoint(c.id for c in seed_chunks(embedder, Settings(chunk_tokens=100)))
+    assert set(a).isdisjoint(c.id for c in seed_chunks(embedder, Settings(index=IndexSettings(chunk_tokens=100))))
 
 
 def test_over_long_sentence_is_split_within_budget(embedder):
     text = "word " * 2000 + "end."
-    settings = Settings(chunk_tokens=64)
+    settings = Settings(index=IndexSettings(chunk_tokens=64))
     chunks = chunk_document(build_document(raw(text)), settings, embedder.wordpieces, embedder.max_tokens)
     assert len(chunks) > 20
     assert all(embedder.count_tokens(c.text) <= 64 for c in chunks)

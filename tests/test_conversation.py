@@ -78,7 +78,7 @@ def test_conversations_kept_by_id_are_separate_and_bounded():
 
 
 def test_chat_saves_the_conversation(seed_settings, tmp_path):
-    env = {"RAG_DATA_DIR": str(seed_settings.data_dir), "RAG_CORPUS_DIR": str(SEEDS)}
+    env = {"RAG_DATA_DIR": str(seed_settings.index.data_dir), "RAG_CORPUS_DIR": str(SEEDS)}
     typed = "Who is the secretary-general of Kataib Hezbollah?\nWhat did he call for regarding the embassy?\n\n"
     done = run_cli("chat", "--mode", "extractive", "--save", str(tmp_path / "chat.json"), env=env, stdin=typed)
     assert done.returncode == 0, done.stderr

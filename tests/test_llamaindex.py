@@ -171,7 +171,7 @@ def test_the_readme_program_runs_offline(seed_settings, assistant, retriever, tm
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     if "rag.llamaindex" in readme:
         assert README_PROGRAM in readme
-    env = {**os.environ, "RAG_DATA_DIR": str(seed_settings.data_dir), "RAG_CORPUS_DIR": str(SEEDS),
+    env = {**os.environ, "RAG_DATA_DIR": str(seed_settings.index.data_dir), "RAG_CORPUS_DIR": str(SEEDS),
            "RAG_GENERATOR": "extractive", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     run = subprocess.run([sys.executable, "-c", OFFLINE + README_PROGRAM], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)

@@ -99,11 +99,11 @@ def test_missing_or_corrupt_reader_weights_give_one_clear_error(tmp_path):
 def test_the_reader_ranks_and_refuses_in_the_pipeline(seed_settings, retriever):
     from rag.pipeline import Assistant
 
-    assistant = Assistant(seed_settings.model_copy(update={"ranker": "reader"}), retriever=retriever, generator=None,
+    assistant = Assistant(seed_settings.changed(answer={"ranker": "reader"}), retriever=retriever, generator=None,
                           mode="extractive")
     answer = assistant.ask("Who is the leader of Kata'ib Sayyid al-Shuhada?")
     assert not answer.refused and "Abu Alaa al-Walaei" in answer.answer
-    assert answer.answerability >= seed_settings.reader_threshold
+    assert answer.answerability >= seed_settings.answer.reader_threshold
     assert all(Path(c.file).read_text(encoding="utf-8")[c.start:c.end] == c.quote for c in answer.citations)
     off_corpus = assistant.ask("What is the boiling point of liquid nitrogen?")
     assert off_corpus.refused and 0 <= off_corpus.answerability < 1

@@ -18,7 +18,7 @@ from index.bm25 import BM25Index
 from index.build import bm25_dir, build_index
 from index.errors import IndexStale
 from index.sentences import split_sentences
-from index.settings import Settings
+from index.settings import IndexSettings, Settings
 from index.store import Store
 from rag.evidence.retrieve import Retriever
 
@@ -36,7 +36,7 @@ def copy_seeds(dest: Path, copies: int = 1) -> Path:
 
 def test_incremental_rebuild_touches_only_changed_files(tmp_path, embedder):
     corpus = copy_seeds(tmp_path / "corpus")
-    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "data"))
     first = build_index(settings, embedder=embedder, progress=False)
     again = build_index(settings, embedder=embedder, progress=False)
     assert (again.added, again.removed, again.chunks) == (0, 0, first.chunks)
@@ -57,7 +57,7 @@ def test_incremental_rebuild_touches_only_changed_files(tmp_path, embedder):
 def test_an_update_reads_and_tokenizes_only_the_changed_article_and_equals_a_clean_build(tmp_path, embedder,
                                                                                          monkeypatch):
     corpus = copy_seeds(tmp_path / "corpus")
-    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "data"))
     build_index(settings, embedder=embedder, progress=False)
     changed = corpus / "003_6832a546bc2cb8c9.txt"
     changed.write_text(changed.read_text(encoding="utf-8").replace("drones", "unmanned aircraft"), encoding="utf-8")
@@ -68,7 +68,7 @@ def test_an_update_reads_and_tokenizes_only_the_changed_article_and_equals_a_cle
     report = build_index(settings, embedder=embedder, progress=False)
     assert read == [changed.name]  # the unchanged articles' chunk ids come from the BM25 cache
     assert tokenized == [report.added] and 0 < report.added < report.chunks / 2
-    clean = Settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
+    clean = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "clean"))
     build_index(clean, embedder=embedder, progress=False)
     updated, fresh = BM25Index.load(bm25_dir(settings)), BM25Index.load(bm25_dir(clean))
     assert sorted(updated.ids) == sorted(fresh.ids)
@@ -78,7 +78,7 @@ def test_an_update_reads_and_tokenizes_only_the_changed_article_and_equals_a_cle
 
 
 def test_reading_never_writes_a_missing_bm25_cache_names_the_fix(tmp_path, embedder):
-    settings = Settings(corpus_dir=SEEDS, data_dir=tmp_path / "data")
+    settings = Settings(index=IndexSettings(corpus_dir=SEEDS, data_dir=tmp_path / "data"))
     build_index(settings, embedder=embedder, progress=False)
     shutil.rmtree(bm25_dir(settings))
     with pytest.raises(IndexStale, match="run `rag index`"):
@@ -109,7 +109,7 @@ def chroma_server(tmp_path):
 
 
 def test_chroma_server_index_and_retrieve(chroma_server, tmp_path, embedder):
-    settings = Settings(corpus_dir=SEEDS, data_dir=tmp_path / "local", chroma_url=chroma_server)
+    settings = Settings(index=IndexSettings(corpus_dir=SEEDS, data_dir=tmp_path / "local", chroma_url=chroma_server))
     report = build_index(settings, embedder=embedder, progress=False)
     assert report.chunks > 20 and report.added == report.chunks
     assert not (tmp_path / "local" / "chroma").exists()  # nothing embedded locally
@@ -135,7 +135,7 @@ def _sentences_match_chunks(store: Store) -> None:
 
 def test_sigkill_during_build_then_rebuild_equals_clean_build(tmp_path, embedder):
     corpus = copy_seeds(tmp_path / "corpus", copies=4)
-    clean = Settings(corpus_dir=corpus, data_dir=tmp_path / "clean")
+    clean = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "clean"))
     build_index(clean, embedder=embedder, progress=False)
     expected = _state(clean)
 
@@ -149,7 +149,7 @@ def test_sigkill_during_build_then_rebuild_equals_clean_build(tmp_path, embedder
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    killed = Settings(corpus_dir=corpus, data_dir=data)
+    killed = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=data))
     report = build_index(killed, embedder=embedder, progress=False)
     assert report.added < report.chunks  # the killed runs had written part of the index
     assert _state(killed) == expected

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from index.build import build_index
-from index.settings import Settings
+from index.settings import AnswerSettings, IndexSettings, Settings
 
 from conftest import OUT, SEEDS, free_port
 
@@ -28,7 +28,7 @@ def app_url(tmp_path_factory, embedder):
     for p in SEEDS.glob("*.txt"):
         shutil.copy(p, corpus)
     (corpus / "attack.txt").write_text(ATTACK)
-    settings = Settings(corpus_dir=corpus, data_dir=corpus / ".data", generator="extractive")
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(generator="extractive"))
     build_index(settings, embedder=embedder, progress=False)
     port = free_port()
     app = launch(settings, port=port, block=False)

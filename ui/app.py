@@ -93,11 +93,11 @@ def chat_tab(library: Library) -> None:
             chatbot = gr.Chatbot(label="Conversation", height=520, elem_id="chat", sanitize_html=True)
             with gr.Row():
                 box = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="question",
-                                 max_length=library.settings.max_question_chars)
+                                 max_length=library.settings.retrieval.max_question_chars)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         with gr.Column(scale=2):
-            mode = gr.Dropdown(MODES, value=library.settings.generator, label="Generator")
-            k = gr.Slider(1, 10, value=library.settings.top_k, step=1, label="Passages")
+            mode = gr.Dropdown(MODES, value=library.settings.answer.generator, label="Generator")
+            k = gr.Slider(1, 10, value=library.settings.retrieval.top_k, step=1, label="Passages")
             show = gr.Checkbox(value=True, label="Show retrieved passages")
             sources = gr.HTML(render.sources_html([], None, True), elem_id="sources")
             with gr.Row():
@@ -183,7 +183,7 @@ def reindexed(report: BuildReport) -> str:
 
 def eval_tab(library: Library, qa: Path) -> None:
     """Run the evaluation set (extractive) or show the last report."""
-    out = library.settings.data_dir / "eval"
+    out = library.settings.index.data_dir / "eval"
     run = gr.Button("Run the evaluation set (extractive mode)")
     report = gr.Markdown(_last_report(out))
     with gr.Row():
@@ -235,7 +235,7 @@ def _warm(library: Library, mode: str) -> None:
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
     """Start the server (blocking unless `block` is False, as tests do)."""
     app = build_app(settings)
-    threading.Thread(target=_warm, args=(app.library, settings.generator), daemon=True).start()
+    threading.Thread(target=_warm, args=(app.library, settings.answer.generator), daemon=True).start()
     app.queue(default_concurrency_limit=1)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=render.CSS, js=render.JS,
                show_error=True)

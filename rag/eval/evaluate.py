@@ -27,14 +27,14 @@ log = logging.getLogger(__name__)
 # ask(question, conversation, qid=...) gives the Answer (the library's `Assistant`).
 AssistantFor = Callable[[Settings, str], object]
 
-# Named configurations for --compare: settings overrides and the generator mode.
+# Named configurations for --compare: settings changed (`Settings.changed`) and the generator mode.
 CONFIGS = {
     "extractive": ({}, "extractive"), "local": ({}, "local"), "openai": ({}, "openai"),
-    "hybrid": ({"retrieval": "hybrid"}, "extractive"), "dense": ({"retrieval": "dense"}, "extractive"),
-    "bm25": ({"retrieval": "bm25"}, "extractive"), "k3": ({"top_k": 3}, "extractive"),
-    "k8": ({"top_k": 8}, "extractive"), "bm25x2": ({"bm25_weight": 2.0}, "extractive"),
-    "bm25x3": ({"bm25_weight": 3.0}, "extractive"), "reader": ({"ranker": "reader"}, "extractive"),
-    "reader-local": ({"ranker": "reader"}, "local"),
+    "hybrid": ({"retrieval": {"method": "hybrid"}}, "extractive"), "dense": ({"retrieval": {"method": "dense"}}, "extractive"),
+    "bm25": ({"retrieval": {"method": "bm25"}}, "extractive"), "k3": ({"retrieval": {"top_k": 3}}, "extractive"),
+    "k8": ({"retrieval": {"top_k": 8}}, "extractive"), "bm25x2": ({"retrieval": {"bm25_weight": 2.0}}, "extractive"),
+    "bm25x3": ({"retrieval": {"bm25_weight": 3.0}}, "extractive"), "reader": ({"answer": {"ranker": "reader"}}, "extractive"),
+    "reader-local": ({"answer": {"ranker": "reader"}}, "local"),
 }
 
 
@@ -157,7 +157,7 @@ def run_one(name: str, settings: Settings, mode: str, items: list[list[Item]], o
             for answer, row in turns:
                 rows.append(row)
                 f.write(json.dumps({**answer.model_dump(), "scores": row}, ensure_ascii=False) + "\n")
-    summary = summarize(rows, settings.top_k)
+    summary = summarize(rows, settings.retrieval.top_k)
     if conversations:
         summary.update(summarize_turns(rows))
     if any("attack_success" in r for r in rows):
@@ -234,7 +234,7 @@ def evaluate(settings: Settings, qa: Path, corpus: Path, out: Path, configs: lis
     summaries = {}
     for name in configs:
         overrides, mode = CONFIGS[name]
-        cfg = settings.model_copy(update=overrides)
+        cfg = settings.changed(**overrides)
         summaries[name] = run_one(name, cfg, mode, items, out / name if len(configs) > 1 else out, assistant_for,
                                   progress, conversations)
     (out / "summary.json").write_text(json.dumps(summaries if len(configs) > 1 else summaries[configs[0]], indent=2))

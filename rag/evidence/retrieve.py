@@ -90,12 +90,12 @@ class Retriever:
                method: str | None = None) -> list[Passage]:
         """The top `k` passages for `question` by the configured method (hybrid, dense or bm25)."""
         question = check_question(question, self.settings)
-        k, filters, method = k or self.settings.top_k, filters or Filters(), method or self.settings.retrieval
-        n = max(k, self.settings.candidates)
+        k, filters, method = k or self.settings.retrieval.top_k, filters or Filters(), method or self.settings.retrieval.method
+        n = max(k, self.settings.retrieval.candidates)
         dense = self.dense(question, n, filters) if method in ("hybrid", "dense") else {}
         lexical = self.lexical(question, n, filters) if method in ("hybrid", "bm25") else {}
-        fused = rrf([list(dense), list(lexical)], [self.settings.dense_weight, self.settings.bm25_weight],
-                    self.settings.rrf_k)
+        fused = rrf([list(dense), list(lexical)], [self.settings.retrieval.dense_weight, self.settings.retrieval.bm25_weight],
+                    self.settings.retrieval.rrf_k)
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         return [self._passage(i, fused[i], dense.get(i), lexical.get(i)) for i in best if i in self.position]
 

@@ -50,10 +50,10 @@ class LocalGenerator(_Completes):
 
         params = xllamacpp.CommonParams()
         params.model.path = str(model_file(settings))
-        params.n_ctx = settings.llm_context
+        params.n_ctx = settings.llm.context
         params.n_parallel = 1
-        params.cpuparams.n_threads = settings.llm_threads
-        params.cpuparams_batch.n_threads = settings.llm_threads
+        params.cpuparams.n_threads = settings.llm.threads
+        params.cpuparams_batch.n_threads = settings.llm.threads
         params.warmup = False
         params.verbosity = 0  # llama.cpp logs every request otherwise
         self.server = xllamacpp.Server(params)
@@ -94,12 +94,12 @@ class OpenAIGenerator(_Completes):
     def __init__(self, settings: Settings):
         import openai
 
-        if not settings.openai_base_url:
+        if not settings.llm.openai_base_url:
             raise GeneratorUnavailable("mode openai needs RAG_OPENAI_BASE_URL (e.g. http://127.0.0.1:11434/v1)")
-        self.client = openai.OpenAI(base_url=settings.openai_base_url, api_key=settings.openai_api_key,
-                                    timeout=settings.llm_timeout_s, max_retries=1)
-        self.model = settings.openai_model
-        self.url = settings.openai_base_url
+        self.client = openai.OpenAI(base_url=settings.llm.openai_base_url, api_key=settings.llm.openai_api_key,
+                                    timeout=settings.llm.timeout_s, max_retries=1)
+        self.model = settings.llm.openai_model
+        self.url = settings.llm.openai_base_url
 
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
         import openai
@@ -118,7 +118,7 @@ class OpenAIGenerator(_Completes):
 
 def make_generator(settings: Settings, mode: str | None = None) -> Generator | None:
     """The generator for `mode` (default: the settings'); None for extractive."""
-    mode = mode or settings.generator
+    mode = mode or settings.answer.generator
     if mode == "extractive":
         return None
     return LocalGenerator(settings) if mode == "local" else OpenAIGenerator(settings)

@@ -62,11 +62,11 @@ def assemble(dest: Path) -> Path:
 
 def model_file(settings: Settings) -> Path:
     """The verified GGUF file the local generator loads."""
-    if settings.gguf_path:
-        path = Path(settings.gguf_path)
+    if settings.llm.gguf_path:
+        path = Path(settings.llm.gguf_path)
         if not path.is_file():
             raise ModelUnavailable(f"RAG_GGUF_PATH {path} does not exist")
-        if settings.gguf_sha256 and sha256_of(path) != settings.gguf_sha256.lower():
+        if settings.llm.gguf_sha256 and sha256_of(path) != settings.llm.gguf_sha256.lower():
             raise ModelUnavailable(f"{path} does not match RAG_GGUF_SHA256")
         return path
-    return assemble(settings.data_dir / "models" / PACKAGED_NAME)
+    return assemble(settings.index.data_dir / "models" / PACKAGED_NAME)

@@ -29,8 +29,8 @@ def check_question(question: str, settings: Settings) -> str:
     q = (question or "").strip()
     if not q:
         raise BadQuestion("the question is empty: type a question about the articles")
-    if len(q) > settings.max_question_chars:
-        raise BadQuestion(f"the question has {len(q)} characters; the limit is {settings.max_question_chars} "
+    if len(q) > settings.retrieval.max_question_chars:
+        raise BadQuestion(f"the question has {len(q)} characters; the limit is {settings.retrieval.max_question_chars} "
                           "(RAG_MAX_QUESTION_CHARS): shorten it")
     return q
 
