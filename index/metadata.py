@@ -23,7 +23,7 @@ _BYLINE = re.compile(rf"^(?P<pub>[A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){{0,4}}) (?P<d
 _SISTER = re.compile(r"\b(?P<pub>(?:The )?[A-Z][\w-]*(?: [A-Z][\w-]*){0,3})'s sister (?:publication|site|newspaper)")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Z.'-]{2,}(?: [A-Z][A-Z.'-]+)*(?:, [A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)?)"
                        r"\s*(?:\([^)]{1,40}\)\s*)?[-–—]\s")
-LONG_PARAGRAPH = 120  # characters; the header zone ends at the first such line
+LONG_PARAGRAPH = 120  # characters; the header zone ends at the first such line (set by hand on the seeds' headers)
 
 
 def parse_date(text: str) -> str | None:

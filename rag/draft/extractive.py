@@ -16,10 +16,14 @@ from rag.evidence.sentences import SourceSentence
 from rag.question.kind import ROLE_PATTERN, AnswerType
 from rag.text import content_stems
 
-SECOND_SOURCE_RATIO = 0.9  # a sentence from another article joins the answer if it scores this close
-MAX_SENTENCES = 3
-CONTINUATION_RATIO = 0.7  # a next sentence that refers back joins the best one if it scores this close
-SUBJECT_WITHIN = 60  # characters: the back-reference must be the subject of the sentence's opening clause
+SECOND_SOURCE_RATIO = 0.9  # a sentence from another article joins the answer if it scores this close; set by hand
+MAX_SENTENCES = 3  # most sentences an answer composes for "name the two/three..." questions; set by hand
+# A next sentence that refers back joins the best one if it scores this close, and the back-reference
+# must be the subject of the sentence's opening clause (within SUBJECT_WITHIN characters). Measured
+# together with `with_context` on the five studied sets: 135 -> 139 of 164 correct, 133 -> 136 citing
+# the gold evidence, refusals unchanged; the values themselves were not swept.
+CONTINUATION_RATIO = 0.7
+SUBJECT_WITHIN = 60
 # "He", "They", "The group", "These buildings": a subject that only the sentence before explains
 _BACK_REFERENCE = re.compile(r"(?:he|she|they|(?:the|this|these|that|those|such)(?: [a-z]+)?)", re.I)
 _PRONOUN_KINDS = {"he": {"PERSON"}, "she": {"PERSON"}, "they": {"PERSON", "ORG", "NORP", "GPE"}}

@@ -20,11 +20,13 @@ from rag.reader.model import second_segment
 from rag.reader.score import Reader
 from rag.text import content_stems
 
-TYPE_CHECKED = 12  # only the best candidates are type-checked (named-entity tagging costs ~7 ms a sentence)
+TYPE_CHECKED = 12  # only the best candidates are type-checked: named-entity tagging costs ~7 ms a sentence
+# on one core (see rag.nlp); 12 was set by hand to bound that cost, no accuracy sweep chose it
 READ_CANDIDATES = 10  # the reader reads the best candidates by the cheap score: they hold the gold sentence as
 # often as all candidates do (0.92 of answerable questions on the six studied sets, 0.92 on held-out SQuAD)
-OFF_TYPE_PENALTY = 0.6  # score factor for a sentence that offers no answer of the expected type
+OFF_TYPE_PENALTY = 0.6  # score factor for a sentence that offers no answer of the expected type; set by hand
 HEADLINE_FACTOR = 0.85  # a headline sums the story up; the body sentence that says the same is the better answer
+# (set by hand when headlines were found outranking their body sentences; no sweep measured)
 
 
 class Idf:

@@ -29,8 +29,8 @@ from rag.text import content_stems
 
 log = logging.getLogger(__name__)
 
-MAX_STANDALONE_CHARS = 400
-HISTORY_TURNS = 3  # the turns searched for the person a pronoun stands for
+MAX_STANDALONE_CHARS = 400  # longest retrieval query a follow-up with its topic and last answer makes; set by hand
+HISTORY_TURNS = 3  # the turns searched for the person a pronoun stands for; set by hand, no measurement chose it
 
 
 @dataclass(frozen=True)
