@@ -155,7 +155,8 @@ def test_relation_checks_and_pronoun_resolution_take_empty_and_odd_text():
 
 
 def test_back_references_take_empty_and_odd_text():
-    from rag.draft.extractive import back_reference, with_context
+    from rag.draft.extractive import with_context
+    from rag.evidence.rank import back_reference
 
     assert back_reference("") is None and back_reference("\x00\ufffd (()) ---") is None
     assert back_reference("He added that the talks continue.") == "He"

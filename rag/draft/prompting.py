@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from index.sentences import sentence_spans
 from rag import prompts
-from rag.draft.extractive import antecedent
 from rag.evidence.planted import is_instruction_like
 from rag.evidence.rank import Ranked
 from rag.evidence.sentences import SourceSentence
@@ -63,8 +62,8 @@ def sentences_block(ranked: list[Ranked], n: int) -> str:
 
 def _context_of(r: Ranked) -> list[SourceSentence]:
     """What the model needs before a sentence: the one before it when that says who its "He" is
-    (`antecedent`), and the sentence its time comes from."""
-    return [s for s in (antecedent(r), r.lead) if s]
+    (`Ranked.antecedent`), and the sentence its time comes from."""
+    return [s for s in (r.antecedent, r.lead) if s]
 
 
 def _with_gaps(sentences: list[SourceSentence]) -> str:

@@ -56,16 +56,15 @@ def offers_or_lead(kind: str | None, sentence: SourceSentence, before: dict[tupl
     the nearest of the LEAD_LOOKBACK sentences before it offers, with that sentence: news sets the
     day once ("On Monday, X said... The same day, Y urged..."). `before` maps a sentence to the one
     before it (`rag.evidence.sentences.preceding`)."""
-    found = offers(kind, sentence.text, focus)
-    if found or kind not in LEAD_KINDS:
-        return found, None
-    lead = before.get(sentence.key)
-    for _ in range(LEAD_LOOKBACK):
-        if lead is None:
+    candidate = sentence
+    for step in range(1 + LEAD_LOOKBACK):
+        if candidate is None:
             break
-        if found := offers(kind, lead.text, focus):
-            return found, lead
-        lead = before.get(lead.key)
+        if found := offers(kind, candidate.text, focus):
+            return found, candidate if step else None
+        if kind not in LEAD_KINDS:
+            break
+        candidate = before.get(candidate.key)
     return set(), None
 
 

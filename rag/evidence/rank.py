@@ -10,11 +10,14 @@ candidates by the cheap score instead.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rag.evidence.offers import offers_or_lead
 from rag.evidence.sentences import SourceSentence, preceding
+from rag.question.kind import ROLE_PATTERN
 from rag.question.read import Question
 from rag.reader.model import second_segment
 from rag.reader.score import Reader
@@ -27,6 +30,12 @@ READ_CANDIDATES = 10  # the reader reads the best candidates by the cheap score:
 OFF_TYPE_PENALTY = 0.6  # score factor for a sentence that offers no answer of the expected type; set by hand
 HEADLINE_FACTOR = 0.85  # a headline sums the story up; the body sentence that says the same is the better answer
 # (set by hand when headlines were found outranking their body sentences; no sweep measured)
+# A back-reference must be the subject of the sentence's opening clause, within this many characters
+# (measured with the sentence an answer leans on, `rag.draft.extractive.with_context`; not swept).
+SUBJECT_WITHIN = 60
+# "He", "They", "The group", "These buildings": a subject that only the sentence before explains
+_BACK_REFERENCE = re.compile(r"(?:he|she|they|(?:the|this|these|that|those|such)(?: [a-z]+)?)", re.I)
+_PRONOUN_KINDS = {"he": {"PERSON"}, "she": {"PERSON"}, "they": {"PERSON", "ORG", "NORP", "GPE"}}
 
 
 class Idf:
@@ -78,6 +87,43 @@ class Ranked:
     @property
     def fits(self) -> bool:
         return bool(self.answers)
+
+    @cached_property
+    def back_reference(self) -> str | None:
+        """The sentence's opening subject when only the sentence before can explain it (`back_reference`)."""
+        return back_reference(self.sentence.text)
+
+    @cached_property
+    def antecedent(self) -> SourceSentence | None:
+        """The sentence before this one when this one opens with a back-reference that it explains: a
+        person or a role ("a senior official") for "he", a person, group or role for "they", the noun
+        itself for "the council" ("...chaired a National Security Council meeting. The council
+        reiterated..."). The official introduced three sentences earlier is not explained by the
+        sentence just before, which is then no help. The extractive answer and what a model is shown
+        both bring it along."""
+        from rag.nlp import entities
+
+        reference = self.back_reference if self.previous else None
+        if reference is None:
+            return None
+        kinds = _PRONOUN_KINDS.get(reference.lower())
+        if kinds is not None:
+            explained = (any(e.label in kinds for e in entities(self.previous.text))
+                         or bool(ROLE_PATTERN.search(self.previous.text)))
+        else:
+            explained = set(content_stems(reference)) <= set(content_stems(self.previous.text))
+        return self.previous if explained else None
+
+
+def back_reference(text: str) -> str | None:
+    """The sentence's opening subject when only the sentence before can explain it ("He" in "He
+    added that...", "The group" in "The group has linked..."), else None."""
+    from rag.nlp import subjects
+
+    found = subjects(text)
+    if found and _BACK_REFERENCE.fullmatch(found[0]) and text.find(found[0]) < SUBJECT_WITHIN:
+        return found[0]
+    return None
 
 
 def base_score(question_stems: list[str], q_vector: list[float], context: str, vector: list[float],
