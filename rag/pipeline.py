@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -34,19 +33,15 @@ from rag.cite.markers import answer_text
 from rag.conversation import Conversation, Conversations
 from rag.corpus import SUPPORTED_SUFFIXES, Refused
 from rag.draft.extractive import extractive_text
-from rag.draft.prompting import messages, passages_block, sentences_block
+from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
-from rag.evidence.gate import Answerability, answerability
-from rag.evidence.offers import offers
-from rag.evidence.planted import is_instruction_like, planted
-from rag.evidence.rank import Idf, Ranked, rank_sentences
+from rag.evidence.gather import Gathered, Gatherer
 from rag.evidence.retrieve import Filters, Retriever
-from rag.evidence.sentences import SourceSentence, candidate_sentences, load_document
+from rag.evidence.sentences import load_document
 from rag.llm.generate import Generator, LocalGenerator, make_generator
-from rag.question.focus import focus
-from rag.question.read import Question, check_question, read
+from rag.question.read import check_question, read
 from rag.reader.score import WEIGHTS_DIR, Reader
-from rag.schema import Answer, AnswerSentence, Citation, Passage
+from rag.schema import Answer, AnswerSentence, Passage
 from rag.transcript import save as save_transcript
 
 log = logging.getLogger(__name__)
@@ -64,19 +59,6 @@ class Timer(dict):
         self[name] = self.get(name, 0.0) + round((time.perf_counter() - start) * 1000, 1)
 
 
-@dataclass
-class Gathered:
-    """Everything retrieval found for one question."""
-
-    question: Question
-    passages: list[Passage]
-    candidates: list[SourceSentence]
-    vectors: list[list[float]]  # one per candidate
-    ranked: list[Ranked]
-    answerability: Answerability
-    addressed: set[str]  # sentences of the passages the index marked as addressed to an AI
-
-
 class Assistant:
     """Answers questions over the index with one generator mode; load once, ask many times."""
 
@@ -87,12 +69,12 @@ class Assistant:
         self.retriever = retriever or Retriever(settings)
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
         support_model = self.generator if settings.answer.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
-        self.idf = Idf(self.retriever.bm25.texts)
-        self.citer = Citer(self.retriever.embedder, support_model)
         self.reader = (Reader(settings.answer.reader_path or WEIGHTS_DIR, threads=settings.index.torch_threads)
                        if settings.answer.ranker == "reader" else None)
         if self.reader:
             self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
+        self.gatherer = Gatherer(self.retriever, self.reader)
+        self.citer = Citer(self.retriever.embedder, support_model)
         nlp.warm()  # the answer-type checks' tagger, likewise
 
     def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None,
@@ -106,7 +88,7 @@ class Assistant:
         timer, started = Timer(), time.perf_counter()
         conversation = conversation if conversation is not None else Conversation()
         with timer("retrieve"):
-            found = self.gather(question, conversation, k)
+            found = self.evidence_for(question, conversation, k)
         asked = found.question
         base = dict(id=qid, question=asked.asked, standalone_question=asked.alone.query, mode=self.mode,
                     passages=found.passages, answerability=round(found.answerability.score, 4))
@@ -116,20 +98,10 @@ class Assistant:
         conversation.add(answer, asked.alone.question)
         yield answer
 
-    def gather(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Gathered:
-        """Read the question (a follow-up made to stand alone), retrieve, split passages into candidate
-        sentences, rank them, judge the evidence."""
+    def evidence_for(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Gathered:
+        """Read the question (a follow-up made to stand alone) and gather its evidence."""
         asked = read(question, conversation, self.settings)
-        passages = self.retriever.search(asked.alone.query, k=k)
-        addressed = self.retriever.addressed(passages)
-        sentences = candidate_sentences(passages)
-        held_back = planted(sentences, addressed)
-        candidates = [c for c in sentences if c.key not in held_back and not is_instruction_like(c.text)]
-        vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
-        ranked = rank_sentences(asked, self.retriever.embedder.embed_query(asked.alone.reading), candidates, vectors,
-                                self.idf, self.reader)
-        return Gathered(asked, passages, candidates, vectors, ranked, answerability(ranked, asked.expected.kind),
-                        addressed)
+        return self.gatherer.gather(asked, k)
 
     def _answer(self, found: Gathered, base: dict, conversation: Conversation, timer: Timer) -> Iterator[str]:
         """Stream the draft; returns the cited Answer, or a refusal when the evidence, the model or
@@ -139,10 +111,11 @@ class Assistant:
             return _refusal(base, found.answerability.why_not())
         with timer("generate"):
             text = yield from self._draft(found)
-        if self.settings.answer.trust_model_refusals and _declined(text):
+        if self.settings.answer.trust_model_refusals and declined(text):
             return _refusal(base, "the model found no answer in the passages")
         with timer("verify"):
-            drafted_by, sentences, citations = self.cite_draft(text, found, conversation)
+            drafted_by, sentences, citations = self.citer.cite_draft(text, found, conversation, self.mode,
+                                                                     by_model=self.generator is not None)
         if not _any_supported(sentences):
             return _refusal(base, "no sentence of the draft answer is supported by the articles")
         return Answer(answer=answer_text(sentences, self.settings.answer.drop_unsupported), refused=False,
@@ -162,37 +135,9 @@ class Assistant:
             yield piece
         return "".join(pieces)
 
-    def cite_draft(self, text: str, found: Gathered, conversation: Conversation
-                   ) -> tuple[str, list[AnswerSentence], list[Citation]]:
-        """(drafted_by, sentences, citations) of the model's draft; when the model declined, or wrote
-        nothing the articles fully support, or offered no answer of the kind asked for, of the
-        extractive answer instead, since the evidence check has already found an answer. Small models
-        decline answerable questions (13 of 72 for the 0.5B) and garble others ("Qasim al-Araji said
-        specifically supervises that issue the top official" is only partial; "Which outlet
-        reported...?" got a draft naming no outlet): the source sentences are then the better answer."""
-        sentences, citations = ([], []) if _declined(text) else self.citer.cite(text, found.candidates, found.vectors,
-                                                                               conversation)
-        if self.generator is None or (any(s.verdict == "supported" for s in sentences) and _offers(text, found)):
-            return self.mode, sentences, citations
-        log.info("the %s draft declined, was not supported or did not answer; answering from the source sentences",
-                 self.mode)
-        text = extractive_text(found.ranked, found.question.expected)
-        return "extractive", *self.citer.cite(text, found.candidates, found.vectors, conversation)
-
 
 def _refusal(base: dict, reason: str) -> Answer:
     return Answer(answer=f"{prompts.REFUSAL} {prompts.REFUSAL_RELATED}", refused=True, refusal_reason=reason, **base)
-
-
-def _declined(text: str) -> bool:
-    """The model wrote nothing, or said the passages do not answer."""
-    return prompts.NOT_IN_CORPUS in text or not text.strip()
-
-
-def _offers(text: str, found: Gathered) -> bool:
-    """The draft offers an answer of the kind the question asks for (a name for "who", a day for "when")."""
-    kind, reading = found.question.expected.kind, found.question.alone.reading
-    return bool(offers(kind, text, focus(reading, kind)))
 
 
 def _any_supported(sentences: list[AnswerSentence]) -> bool:

@@ -185,7 +185,7 @@ def test_ask_questions_file_prints_one_json_object_per_line(tmp_path, seed_setti
 
 
 def test_the_model_reads_the_best_sentences_grouped_by_article(extractive):
-    found = extractive.gather("What did Gideon Sa'ar call on the Iraqi government to prevent?", Conversation(), None)
+    found = extractive.evidence_for("What did Gideon Sa'ar call on the Iraqi government to prevent?", Conversation(), None)
     block = sentences_block(found.ranked, 8)
     assert "prevent the use of its territory" in block
     assert block.count("<passage ") == len({r.sentence.source for r in found.ranked[:8]})
@@ -193,7 +193,7 @@ def test_the_model_reads_the_best_sentences_grouped_by_article(extractive):
 
 
 def test_the_model_is_told_who_he_is(extractive):
-    found = extractive.gather("What did Pezeshkian call for among Islamic nations?", Conversation(), None)
+    found = extractive.evidence_for("What did Pezeshkian call for among Islamic nations?", Conversation(), None)
     block = sentences_block(found.ranked, 1)
     assert "He called for a unified position" in block and "President Pezeshkian thanked" in block
 
@@ -238,8 +238,9 @@ def test_local_model_ignores_planted_instruction(planted):
 def test_a_declined_draft_gives_way_to_the_extractive_answer(local):
     """The 0.5B model declines answerable questions; when the evidence check found an answer, the
     articles' own sentences answer instead, with citations, and the Answer says so."""
-    found = local.gather("Who is the secretary-general of Kataib Hezbollah?", Conversation(), None)
-    drafted_by, sentences, citations = local.cite_draft(prompts.NOT_IN_CORPUS, found, Conversation())
+    found = local.evidence_for("Who is the secretary-general of Kataib Hezbollah?", Conversation(), None)
+    drafted_by, sentences, citations = local.citer.cite_draft(prompts.NOT_IN_CORPUS, found, Conversation(),
+                                                              local.mode, by_model=True)
     assert drafted_by == "extractive" and citations
     assert "Hamidawi" in " ".join(s.text for s in sentences)
 

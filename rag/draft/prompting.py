@@ -17,6 +17,11 @@ from rag.evidence.sentences import SourceSentence
 from rag.schema import Passage
 
 
+def declined(text: str) -> bool:
+    """The model wrote nothing, or said the passages do not answer (`prompts.NOT_IN_CORPUS`)."""
+    return prompts.NOT_IN_CORPUS in text or not text.strip()
+
+
 def messages(question: str, evidence: str) -> list[dict]:
     """The chat messages that ask a model to answer `question` from `evidence` (a block below)."""
     return [{"role": "system", "content": prompts.ANSWER_SYSTEM},

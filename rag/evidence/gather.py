@@ -1,0 +1,51 @@
+"""The evidence stage's entry: for a question read by the question stage, the passages retrieved,
+their sentences (planted text held back) with their embeddings, ranked as answers, and how well
+they can answer (`rag.evidence.gate`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.evidence.gate import Answerability, answerability
+from rag.evidence.planted import is_instruction_like, planted
+from rag.evidence.rank import Idf, Ranked, rank_sentences
+from rag.evidence.retrieve import Retriever
+from rag.evidence.sentences import SourceSentence, candidate_sentences
+from rag.question.read import Question
+from rag.reader.score import Reader
+from rag.schema import Passage
+
+
+@dataclass
+class Gathered:
+    """Everything retrieval found for one question."""
+
+    question: Question
+    passages: list[Passage]
+    candidates: list[SourceSentence]
+    vectors: list[list[float]]  # one per candidate
+    ranked: list[Ranked]
+    answerability: Answerability
+    addressed: set[str]  # sentences of the passages the index marked as addressed to an AI
+
+
+class Gatherer:
+    """Gathers the evidence for questions from one retriever; `reader`, when given, ranks (`RAG_RANKER=reader`)."""
+
+    def __init__(self, retriever: Retriever, reader: Reader | None = None):
+        self.retriever = retriever
+        self.reader = reader
+        self.idf = Idf(retriever.bm25.texts)
+
+    def gather(self, question: Question, k: int | None = None) -> Gathered:
+        """Retrieve, split the passages into candidate sentences, rank them, judge the evidence."""
+        passages = self.retriever.search(question.alone.query, k=k)
+        addressed = self.retriever.addressed(passages)
+        sentences = candidate_sentences(passages)
+        held_back = planted(sentences, addressed)
+        candidates = [c for c in sentences if c.key not in held_back and not is_instruction_like(c.text)]
+        vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
+        q_vector = self.retriever.embedder.embed_query(question.alone.reading)
+        ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader)
+        return Gathered(question, passages, candidates, vectors, ranked, answerability(ranked, question.expected.kind),
+                        addressed)
