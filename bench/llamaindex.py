@@ -26,7 +26,7 @@ from index.build import build_index
 from index.embed import Embedder
 from index.settings import IndexSettings, Settings
 from rag.llamaindex import RagRetriever
-from rag.evidence.retrieve import Retriever
+from rag.pipeline import Retriever
 
 log = logging.getLogger("bench.llamaindex")
 TARGET = 1.1  # the goal: p50 through llama-index within 1.1x of Retriever.search

@@ -27,7 +27,7 @@ from index.chunk import search_text
 from index.embed import Embedder
 from index.settings import IndexSettings, Settings
 from index.store import Store
-from rag.evidence.retrieve import Retriever
+from rag.pipeline import Retriever
 
 log = logging.getLogger("bench.retrieval")
 TARGET = 1.3  # the goal: hybrid query latency within 1.3x of the bare baseline
