@@ -101,7 +101,7 @@ def test_a_question_naming_a_role_wants_a_name():
 
 
 def test_an_invented_number_is_unsupported_and_a_spelled_one_is_not():
-    from rag.cite.verify import cheap_verdict
+    from rag.support import cheap_verdict
 
     source = ["The latest developments come after two Israeli missiles fell on the outskirts of Dhi Qar governorate."]
     assert cheap_verdict("12 missiles fell on the outskirts of Dhi Qar governorate.", source)[0] == "unsupported"

@@ -1,6 +1,6 @@
 """Evaluation metrics, one function each, with the definition each implements.
 
-Support is judged with `rag.cite.verify.cheap_verdict` (the same judge the answers use): a set of spans
+Support is judged with `rag.support.cheap_verdict` (the same judge the answers use): a set of spans
 "entails" a sentence when it is judged supported.
 """
 
@@ -12,7 +12,7 @@ from statistics import median
 from index.mapped import MappedText, normalize_text
 from rag.schema import Answer, AnswerSentence, Citation, Passage
 from rag.text import content_stems
-from rag.cite.verify import cheap_verdict
+from rag.support import cheap_verdict
 
 
 def alias_match(answer: str, aliases: list[str]) -> bool:
