@@ -68,13 +68,13 @@ class Assistant:
         self.mode = mode or settings.answer.generator
         self.retriever = retriever or Retriever(settings)
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
-        support_model = self.generator if settings.answer.verify_with_llm and isinstance(self.generator, LocalGenerator) else None
+        asks_model = settings.answer.verify_with_llm and isinstance(self.generator, LocalGenerator)
         self.reader = (Reader(settings.answer.reader_path or WEIGHTS_DIR, threads=settings.index.torch_threads)
                        if settings.answer.ranker == "reader" else None)
         if self.reader:
             self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
         self.gatherer = Gatherer(self.retriever, self.reader)
-        self.citer = Citer(self.retriever.embedder, support_model)
+        self.citer = Citer(self.retriever.embedder, self.generator if asks_model else None)
         nlp.warm()  # the answer-type checks' tagger, likewise
 
     def ask(self, question: str, conversation: Conversation | None = None, qid: str | None = None,
@@ -130,7 +130,8 @@ class Assistant:
         n = self.settings.llm.evidence_sentences
         shown = sentences_block(found.ranked, n) if n else passages_block(found.passages, found.addressed)
         pieces = []
-        for piece in self.generator.stream(messages(found.question.alone.reading, shown), self.settings.llm.max_answer_tokens):
+        prompt = messages(found.question.alone.reading, shown)
+        for piece in self.generator.stream(prompt, self.settings.llm.max_answer_tokens):
             pieces.append(piece)
             yield piece
         return "".join(pieces)
