@@ -69,7 +69,9 @@ class Citer:
         """Split the draft into sentences, align and judge each, number the citations."""
         drafts = [text[a:b] for a, b in sentence_spans(text)]
         sentence_vectors = self.embedder.embed(drafts) if drafts else []
-        steering = self._steering(drafts, sentence_vectors)
+        embed = self.embedder.embed  # a draft sentence, or one of its clauses, addressed to an AI (`index.addressed`)
+        steering = [a or b for a, b in zip(self.detector.flags(drafts, sentence_vectors, embed),
+                                           self.detector.clause_flags(drafts, embed))] if drafts else []
         sentences, citations = [], {}
         for draft, vector, steers in zip(drafts, sentence_vectors, steering):
             if steers or _LINK_OR_COMMAND.search(draft):
@@ -85,11 +87,3 @@ class Citer:
                     ids.append(cite.id)
             sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))
         return sentences, sorted(citations.values(), key=lambda c: c.id)
-
-    def _steering(self, drafts: list[str], vectors: list[list[float]]) -> list[bool]:
-        """Per draft sentence: does it, or one of its clauses, address an AI (`index.addressed`)?"""
-        if not drafts:
-            return []
-        embed = self.embedder.embed
-        return [a or b for a, b in zip(self.detector.flags(drafts, vectors, embed),
-                                       self.detector.clause_flags(drafts, embed))]
