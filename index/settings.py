@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INDEX_FORMAT_VERSION = 5  # bump when cleaning, chunking or what is stored per chunk changes
@@ -123,6 +123,8 @@ class ServeSettings(_Group):
 
 class Settings(BaseModel):
     """Every tunable of the product, by concern, with defaults that run offline on a 2-core CPU."""
+
+    model_config = ConfigDict(extra="forbid")  # Settings(top_k=3) is an error, not a silent default
 
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

@@ -45,3 +45,8 @@ def test_changed_copies_and_checks():
         s.changed(retrieval={"top_k": 0})
     assert t.index.collection_name() == s.index.collection_name()  # what is stored did not change
     assert s.changed(index={"chunk_tokens": 100}).index.collection_name() != s.index.collection_name()
+
+
+def test_a_flat_field_is_an_error_not_a_silent_default():
+    with pytest.raises(ValidationError, match="corpus_dir"):
+        Settings(corpus_dir=Path("elsewhere"))
