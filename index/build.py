@@ -4,8 +4,9 @@ Chunk ids are derived from source, content and span, so the wanted set of ids is
 embedding: ids in the store but not wanted are deleted (changed or removed files), wanted ids not
 in the store are embedded, with each of their sentences, and added (new or changed files). A
 file whose bytes are unchanged since the last build is not cleaned or chunked again: the BM25 cache
-records each chunk's file and its SHA-256, so its chunk ids are known. Because the store itself is the record of what is done, a build killed at any moment is completed
-by the next one.
+records each chunk's file and its SHA-256, so its chunk ids are known (hence INDEX_FORMAT_VERSION
+must change with the cleaning or chunking code). Because the store itself is the record of what is
+done, a build killed at any moment is completed by the next one.
 """
 
 from __future__ import annotations
