@@ -99,8 +99,7 @@ class BM25Index:
             tf = columns.data[columns.indptr[term]:columns.indptr[term + 1]].astype(np.float32)
             scores[rows] += idf[term] * tf / (norm[rows] + tf)
         hits = np.flatnonzero(scores > 0)
-        best = hits[np.argsort(-scores[hits], kind="stable")] if len(hits) <= k else \
-            hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        best = hits if len(hits) <= k else hits[np.argpartition(-scores[hits], k - 1)[:k]]
         return sorted(((int(i), float(scores[i])) for i in best), key=lambda h: (-h[1], self.ids[h[0]]))[:k]
 
     def save(self, folder: Path) -> None:
@@ -115,11 +114,6 @@ class BM25Index:
         (tmp / "records.json").write_text(json.dumps(records))
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
-
-    @staticmethod
-    def exists(folder: Path) -> bool:
-        """True when a saved index is at `folder` (a cheap check; `load` reads it)."""
-        return (folder / "records.json").is_file() and (folder / "counts.npz").is_file()
 
     @classmethod
     def load(cls, folder: Path) -> "BM25Index | None":

@@ -91,7 +91,8 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     _add(store, new, embedder, settings, progress)
     stale = sorted(existing - found.wanted)
     store.delete(stale)
-    if new or stale or store.stamp() != fingerprint(list(found.wanted)) or not BM25Index.exists(bm25_dir(settings)):
+    wanted = fingerprint(list(found.wanted))
+    if cached is None or cached.fingerprint != wanted or store.stamp() != wanted:
         _update_bm25(store, cached, found, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", found.files, len(found.wanted), len(new), len(stale))
     return BuildReport(found.files, found.skipped, len(found.wanted), len(new), len(stale),
@@ -183,16 +184,16 @@ def _unit(vector: np.ndarray) -> list[float]:
 
 def _update_bm25(store: Store, cached: BM25Index | None, found: Folder, settings: Settings) -> None:
     """Bring the BM25 cache to exactly the wanted chunks: drop those no longer wanted, tokenize and
-    add the new ones (all of them when there is no usable cache), then stamp the store."""
-    folder = bm25_dir(settings)
-    cached = cached or BM25Index.build([], [], [], [])
-    held = set(cached.ids)
+    add the new ones (all of them when there is no readable cache), save it, then stamp the store."""
+    index = cached or BM25Index.build([], [], [], [])
+    held = set(index.ids)
     new = [c for c in found.chunks if c.id not in held]
     removed = held - found.wanted
-    index = cached.updated(removed, [c.id for c in new], [c.text for c in new], [c.metadata() for c in new],
-                           [embed_text(c, settings) for c in new]) if new or removed else cached
-    if new or removed or not BM25Index.exists(folder):
-        index.save(folder)
+    if new or removed:
+        index = index.updated(removed, [c.id for c in new], [c.text for c in new], [c.metadata() for c in new],
+                              [embed_text(c, settings) for c in new])
+    if new or removed or cached is None:
+        index.save(bm25_dir(settings))
     store.set_stamp(index.fingerprint)
 
 

@@ -80,7 +80,7 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Wordpieces in `text`, without special tokens."""
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.wordpieces(text))
 
     def embed(self, texts: list[str], progress: bool = False) -> list[list[float]]:
         """Unit-length embeddings, batched."""
@@ -106,4 +106,3 @@ class Embedder:
     @cached_property
     def _remembered(self):
         return lru_cache(maxsize=32)(lambda text: tuple(self.embed([text])[0]))
-

@@ -77,6 +77,16 @@ def test_an_update_reads_and_tokenizes_only_the_changed_article_and_equals_a_cle
             [(fresh.ids[i], round(s, 4)) for i, s in fresh.search(question, 10)], question
 
 
+def test_an_unreadable_bm25_cache_names_the_fix_and_the_next_build_repairs_it(tmp_path, embedder):
+    settings = Settings(index=IndexSettings(corpus_dir=SEEDS, data_dir=tmp_path / "data"))
+    build_index(settings, embedder=embedder, progress=False)
+    (bm25_dir(settings) / "records.json").write_text("{not json")
+    with pytest.raises(IndexStale, match="run `rag index`"):
+        Retriever(settings, embedder=embedder)
+    assert build_index(settings, embedder=embedder, progress=False).added == 0
+    assert Retriever(settings, embedder=embedder).search("Kataib Hezbollah", k=1)
+
+
 def test_reading_never_writes_a_missing_bm25_cache_names_the_fix(tmp_path, embedder):
     settings = Settings(index=IndexSettings(corpus_dir=SEEDS, data_dir=tmp_path / "data"))
     build_index(settings, embedder=embedder, progress=False)
