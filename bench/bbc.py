@@ -461,6 +461,13 @@ def workdir(path: Path | None) -> Iterator[Path]:
     yield path
 
 
+def write_figures(path: Path, args: argparse.Namespace, internal: str, **figures) -> None:
+    """The run's arguments (all but the `internal` one) and its figures as JSON at `path`."""
+    path.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items() if k != internal}, **figures},
+                               indent=2))
+    log.info("wrote %s", path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the bench (or, internally, the child build), print the table, write JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.bbc", description=__doc__.splitlines()[0])
@@ -490,9 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             fig = measure(args, work, None)
     print(table(fig))
     if args.out:
-        args.out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items() if k != "child_build"},
-                                        "targets": TARGETS, "figures": fig}, indent=2))
-        log.info("wrote %s", args.out)
+        write_figures(args.out, args, "child_build", targets=TARGETS, figures=fig)
     return 0
 
 

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 from bench.bbc import (BBC, METHODS, ROOT, WARM, chroma_server, clocked, disk_usage, maxrss_mb, peak_rss_mb,
-                       read_bbc, summary, timed)
+                       read_bbc, summary, timed, write_figures)
 from bench.retrieval import warm_imports
 from index.bm25 import BM25Index
 from index.build import BATCH, bm25_dir
@@ -247,9 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = "server" if args.chroma_server else "embedded"
     print(table(figs, mode))
     if args.out:
-        args.out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items() if k != "child"},
-                                        "mode": mode, "figures": figs}, indent=2))
-        log.info("wrote %s", args.out)
+        write_figures(args.out, args, "child", mode=mode, figures=figs)
     return 0
 
 
