@@ -7,6 +7,7 @@ heavy libraries it needs. Errors a user can act on print one line and exit with 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -21,6 +22,18 @@ def _settings(args: argparse.Namespace):
     overrides = {key: value for key, value in (("top_k", getattr(args, "k", None)),
                                                ("method", getattr(args, "method", None))) if value}
     return Settings().changed(retrieval=overrides) if overrides else Settings()
+
+
+def _loaded(make):
+    """`make()` (models and libraries loading) with the cyclic garbage collector paused, then all it built frozen out
+    of later collections: loading allocates ~500k long-lived objects, and collecting them during loading and again
+    at exit cost ~2 s of a cold `rag ask` (measured 2026-12-03 on the 2-core machine)."""
+    gc.disable()
+    try:
+        return make()
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -73,7 +86,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not args.questions and not args.question:
         raise SystemExit("rag ask: give a question or --questions FILE.jsonl")
-    assistant = Assistant(settings, mode=args.mode)
+    assistant = _loaded(lambda: Assistant(settings, mode=args.mode))
     if args.questions:
         for qid, question in _questions(args.questions):
             try:
@@ -109,7 +122,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """An interactive conversation in the terminal; follow-ups are resolved with the history."""
     from rag.pipeline import Assistant, Conversation, RagError, save_transcript
 
-    assistant, conversation = Assistant(_settings(args), mode=args.mode), Conversation()
+    assistant, conversation = _loaded(lambda: Assistant(_settings(args), mode=args.mode)), Conversation()
     print("Ask about the articles (empty line or Ctrl-D to quit)." +
           (f" The conversation is saved to {args.save} after each answer." if args.save else ""))
     while True:
