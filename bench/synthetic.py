@@ -15,7 +15,7 @@ exactly as a build leaves it, then read through our real `Retriever`:
   `index.build.bm25_dir(settings)`, and the store stamped with its fingerprint;
 - reported: text generation (not product work), insert time and rows/s, BM25 build and save, on-disk size,
   the time to open a `Retriever` (it loads the whole BM25 cache), then `Retriever.search` latency p50/p95
-  per method (hybrid, dense, bm25: our real fusion, `rag.retrieve.rrf` inside `search`) over distinct
+  per method (hybrid, dense, bm25: our real fusion, `rag.evidence.retrieve.rrf` inside `search`) over distinct
   queries, each asked once by one method so the query-embedding cache never hits (queries: 4 to 8 words
   drawn the same way from the vocabulary without its 100 commonest words), and, apart, `Store.query` alone
   with precomputed query embeddings (what the dense half costs without embedding the question).

@@ -1,7 +1,9 @@
 """spaCy's packaged English pipeline (en_core_web_sm): named entities and part-of-speech tags.
 
 Used to check that a candidate answer names something of the kind a question asks for (a person
-for "who", a group for "which militia"), and to find the noun a which/what question asks about.
+for "who", a group for "which militia"), to find the noun a which/what question asks about, the
+grammatical subjects of a sentence (`subjects`: reactions and back-references) and the shape of a
+follow-up (`shape`: which pronoun is left open).
 The pipeline is loaded once, on first use, without its lemmatizer; the parser runs only where a
 check needs grammatical subjects (tagging and entities alone cost ~7 ms a sentence on one core).
 Results are cached per text, since the same articles are asked about again and again.

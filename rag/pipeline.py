@@ -10,8 +10,9 @@ model from `rag.llm`, or extractive) -> citations (`rag.cite`: aligned, verified
 This module is the library's face: the command line, the UI and its API, the llama-index adapters
 and the evaluation's callers use it and the shared shapes (`rag.schema`), never a stage directly.
 `Library` holds what an application loads once (the index, an assistant per generator mode sharing
-one retriever, the conversations it keeps) and changes the corpus; the functions at the end index,
-evaluate, export and train.
+one retriever, the conversations it keeps) and changes the corpus; `build_index` and `save_transcript`
+are re-exported, and the functions at the end evaluate, show an article's kept text (`article_blocks`)
+and train.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class Timer(dict):
     """Milliseconds per named step."""
 
     @contextmanager
-    def __call__(self, name: str):
+    def __call__(self, name: str) -> Iterator[None]:
+        """Add the time spent inside the `with` block to step `name`."""
         start = time.perf_counter()
         yield
         self[name] = self.get(name, 0.0) + round((time.perf_counter() - start) * 1000, 1)
@@ -62,8 +64,8 @@ class Timer(dict):
 class Assistant:
     """Answers questions over the index with one generator mode; load once, ask many times."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None, generator=_AUTO,
-                 mode: str | None = None):
+    def __init__(self, settings: Settings, retriever: Retriever | None = None,
+                 generator: Generator | None | object = _AUTO, mode: str | None = None):
         self.settings = settings
         self.mode = mode or settings.answer.generator
         self.retriever = retriever or Retriever(settings)

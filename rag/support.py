@@ -20,6 +20,7 @@ from rag.text import SMALL_NUMBERS, content_stems, names_and_numbers, words
 SUPPORTED_RECALL = 0.75  # at or above this, with every name and number found: supported
 PARTIAL_RECALL = 0.4  # at or above this, with at most one name (and no number) missing: partial
 CLEAR_RECALL = 0.9  # at or above this (with all names found) the model is not asked
+CLEAR_MISS = 0.2  # below this (with no name missing) a sentence is clearly unsupported: the model is not asked
 
 
 def support_recall(sentence: str, spans: list[str]) -> float:
@@ -47,4 +48,4 @@ def cheap_verdict(sentence: str, spans: list[str]) -> tuple[Verdict, float, bool
         return "supported", recall, recall >= CLEAR_RECALL
     if recall >= PARTIAL_RECALL and len(missing) <= 1 and not any(m[0].isdigit() for m in missing):
         return "partial", recall, False
-    return "unsupported", recall, not missing and recall < 0.2
+    return "unsupported", recall, not missing and recall < CLEAR_MISS

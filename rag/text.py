@@ -1,4 +1,5 @@
-"""Word-level helpers shared by alignment, verification, refusal and metrics.
+"""Word-level helpers shared by the question readers, sentence ranking and offers, alignment, the support
+rule and the metrics.
 
 Everything compares normalised, lower-cased, stemmed content words, so "attacks" in an answer
 matches "attack" in a source and curly quotes never matter.

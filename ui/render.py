@@ -8,12 +8,9 @@ characters, so the highlighted text is exactly the citation's quote.
 from __future__ import annotations
 
 import html
-import re
 
 from rag.pipeline import article_blocks
 from rag.schema import Answer, Citation, Passage
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 CSS = """
 .refusal { border-left: 4px solid #b45309; background: #fffbeb; padding: 6px 10px; color: #78350f; }

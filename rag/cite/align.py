@@ -17,6 +17,10 @@ from rag.text import content_stems
 # precision, and cites_gold, are the check before changing one).
 LEXICAL_WEIGHT = 0.6  # of the alignment score; the rest is cosine similarity
 MAX_CITATIONS = 2  # spans cited for one answer sentence: the best, and one that covers what it misses
+SECOND_CANDIDATES = 7  # the next-best spans looked at for that second citation
+# the second span must bring this many of the missing content words, or this share of them
+SECOND_GAIN_WORDS = 2
+SECOND_GAIN_SHARE = 0.5
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Support:
 
     @property
     def score(self) -> float:
+        """The weighted sum of word overlap and cosine similarity (`LEXICAL_WEIGHT`)."""
         return LEXICAL_WEIGHT * self.lexical + (1 - LEXICAL_WEIGHT) * max(self.semantic, 0.0)
 
 
@@ -44,15 +49,15 @@ def rank_support(sentence: str, vector: list[float], candidates: list[SourceSent
 
 
 def choose_citations(sentence: str, ranked: list[Support]) -> list[Support]:
-    """The best span, plus the next one that covers at least half of what it misses (or two words)."""
+    """The best span, plus the next one that covers enough of what it misses (`SECOND_GAIN_*`)."""
     if not ranked:
         return []
     chosen = [ranked[0]]
     missing = set(content_stems(sentence)) - set(content_stems(ranked[0].source.text))
-    for other in ranked[1:8]:
+    for other in ranked[1:1 + SECOND_CANDIDATES]:
         if len(chosen) >= MAX_CITATIONS or not missing:
             break
         gain = len(missing & set(content_stems(other.source.text)))
-        if gain >= 2 or gain / len(missing) >= 0.5:
+        if gain >= SECOND_GAIN_WORDS or gain / len(missing) >= SECOND_GAIN_SHARE:
             chosen.append(other)
     return chosen

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 
 from rag import prompts
+from rag.llm.generate import Generator
 from rag.schema import Verdict
 from rag.support import cheap_verdict, missing_names
 
 log = logging.getLogger(__name__)
 
 
-def ask_model(generator, sentence: str, spans: list[str]) -> bool | None:
+def ask_model(generator: Generator, sentence: str, spans: list[str]) -> bool | None:
     """The model's yes/no on support, or None if it gave neither."""
     messages = [{"role": "system", "content": prompts.SUPPORT_SYSTEM},
                 {"role": "user", "content": prompts.SUPPORT_USER.format(passage=" ".join(spans), claim=sentence)}]
@@ -24,7 +25,7 @@ def ask_model(generator, sentence: str, spans: list[str]) -> bool | None:
     return True if reply.startswith("yes") else False if reply.startswith("no") else None
 
 
-def judge(sentence: str, spans: list[str], generator=None) -> tuple[Verdict, float]:
+def judge(sentence: str, spans: list[str], generator: Generator | None = None) -> tuple[Verdict, float]:
     """Final verdict and recall for one sentence; see the module docstring for the rules."""
     verdict, recall, clear = cheap_verdict(sentence, spans)
     if clear or generator is None or not spans:

@@ -19,6 +19,7 @@ from typing import Callable
 from index.settings import Settings
 from rag.eval import metrics
 from rag.conversation import Conversation
+from rag.schema import Answer
 from rag.eval.conversations import CONVERSATION_KEYS, ask_conversation, is_conversation_set, summarize_turns, turn_items
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def _ask_single(item: Item, ask) -> tuple:
     return answer, {**score(item, answer), "answerability": answer.answerability}
 
 
-def score(item: Item, answer) -> dict:
+def score(item: Item, answer: Answer) -> dict:
     """Per-question scores."""
     raw, by_id = item.raw, {c.id: c for c in answer.citations}
     originals = {c.file: Path(c.file).read_text(encoding="utf-8") for c in answer.citations}
@@ -246,8 +247,21 @@ def evaluate_sets(settings: Settings, qas: list[Path], corpus: Path, out: Path, 
                   assistant_for: AssistantFor, progress: bool = True) -> dict:
     """`evaluate` each set (in out/<set name>/ when there are several), their reports side by side in
     out/report.md, so conversations are read beside the single-question sets."""
+    assistant_for = _one_per_configuration(assistant_for)
     if len(qas) == 1:
         return {qas[0].stem: evaluate(settings, qas[0], corpus, out, configs, assistant_for, progress)}
     results = {qa.stem: evaluate(settings, qa, corpus, out / qa.stem, configs, assistant_for, progress) for qa in qas}
     out.joinpath("report.md").write_text("\n".join((out / qa.stem / "report.md").read_text() for qa in qas))
     return results
+
+
+def _one_per_configuration(assistant_for: AssistantFor) -> AssistantFor:
+    """`assistant_for`, remembering each configuration's assistant so the sets share it (loading one takes ~8 s)."""
+    made: dict[tuple[str, str], object] = {}
+
+    def remembered(settings: Settings, mode: str) -> object:
+        key = (settings.model_dump_json(), mode)
+        if key not in made:
+            made[key] = assistant_for(settings, mode)
+        return made[key]
+    return remembered

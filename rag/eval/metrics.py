@@ -1,7 +1,7 @@
 """Evaluation metrics, one function each, with the definition each implements.
 
-Support is judged with `rag.support.cheap_verdict` (the same judge the answers use): a set of spans
-"entails" a sentence when it is judged supported.
+Support is judged with `rag.support.cheap_verdict` (the same cheap rule the answers' verification
+applies first): a set of spans "entails" a sentence when it is judged supported.
 """
 
 from __future__ import annotations

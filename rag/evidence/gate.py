@@ -3,7 +3,7 @@
 Small models answer whatever they are asked, so the decision is made from the evidence: how well
 the best sentence answers the question (similarity and IDF-weighted coverage of its words, see
 `rag.evidence.rank`), and, for questions that ask for a person, group, place, quantity or time,
-whether it names a new one (`rag.question.kind`). The threshold is a setting, calibrated on the
+whether it names a new one (`rag.evidence.offers`). The threshold is a setting, calibrated on the
 evaluation set. (Asking the packaged 0.5B model "do the passages answer this?" was tried: it said
 "no" to 14 of 14 answerable questions.)
 """

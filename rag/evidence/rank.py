@@ -82,10 +82,12 @@ class Ranked:
 
     @property
     def score(self) -> float:
+        """The candidate's strength, lowered when it offers no answer of the kind asked for."""
         return self.strength if self.fits else self.strength * OFF_TYPE_PENALTY
 
     @property
     def fits(self) -> bool:
+        """Whether it offers an answer of the kind the question asks for."""
         return bool(self.answers)
 
     @cached_property

@@ -36,6 +36,7 @@ class SourceSentence:
 
     @property
     def key(self) -> tuple[str, int, int]:
+        """(source, start, end): one sentence however many chunks hold it."""
         return self.source, self.start, self.end
 
 
@@ -64,9 +65,9 @@ def _block_of(doc: Document, start: int, end: int) -> tuple[MappedText, int, int
     return None
 
 
-def passage_sentences(passage: Passage, path: str) -> list[SourceSentence]:
+def passage_sentences(passage: Passage) -> list[SourceSentence]:
     """The sentences of one passage with exact original spans ([] if the file changed since indexing)."""
-    doc = load_document(path)
+    doc = load_document(passage.file)
     located = _block_of(doc, passage.start, passage.end) if doc else None
     if located is None:
         log.warning("%s changed since it was indexed: run `rag index`", passage.source)
@@ -87,7 +88,7 @@ def candidate_sentences(passages: list[Passage]) -> list[SourceSentence]:
     """Sentences of all passages, deduplicated by span (overlapping chunks share sentences)."""
     seen, out = set(), []
     for p in passages:
-        for sentence in passage_sentences(p, p.file):
+        for sentence in passage_sentences(p):
             if sentence.key not in seen:
                 seen.add(sentence.key)
                 out.append(sentence)

@@ -24,8 +24,6 @@ class GeneratorUnavailable(RagError):
 class Generator(Protocol):
     """What the answer pipeline needs from a language model."""
 
-    name: str
-
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
         """Yield the reply's text as it is generated."""
 
@@ -40,8 +38,6 @@ class _Completes:
 
 class LocalGenerator(_Completes):
     """A GGUF model run by llama.cpp (xllamacpp) in this process, greedy decoding."""
-
-    name = "local"
 
     def __init__(self, settings: Settings):
         import xllamacpp
@@ -88,8 +84,6 @@ def _delta(chunk: dict) -> str:
 
 class OpenAIGenerator(_Completes):
     """Any OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, a llama.cpp server)."""
-
-    name = "openai"
 
     def __init__(self, settings: Settings):
         import openai

@@ -54,15 +54,18 @@ class Standalone:
 
     @property
     def reading(self) -> str:
+        """The resolved question with its topic in brackets (what the answer stages read)."""
         return f"{self.question} ({self.topic})" if self.topic else self.question
 
     @property
     def wording(self) -> str:
+        """The words the user typed, unless they carry no content word of their own ("And him?")."""
         own = self.typed or self.question
         return own if content_stems(own) or not self.topic else self.reading
 
     @property
     def query(self) -> str:
+        """What retrieval searches for: the question, its topic and what the last answer said."""
         return f"{self.question} ({self.topic} {self.said})"[:MAX_STANDALONE_CHARS] if self.topic else self.question
 
 

@@ -5,4 +5,5 @@ probability that the sentence states the answer.
 - `rag.reader.data`: SQuAD-format question sets turned into (question, sentence, label) pairs, split by article.
 - `rag.reader.train`: `rag train-reader`, the reproducible training run that writes the committed weights.
 - `rag.reader.score`: the trained reader as the product loads it (offline, SHA-256 checked).
+- `rag.reader.validate`: the validation figures of a trained reader (for its model card).
 """
