@@ -18,12 +18,17 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INDEX_FORMAT_VERSION = 5  # bump when cleaning, chunking or what is stored per chunk changes
+
+Method = Literal["hybrid", "dense", "bm25"]  # how passages are retrieved
+METHODS: tuple[str, ...] = get_args(Method)
+Mode = Literal["local", "openai", "extractive"]  # who writes the answer
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 class _Group(BaseSettings):
@@ -65,7 +70,7 @@ class RetrievalSettings(_Group):
 
     top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
     candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion.")
-    method: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="RAG_RETRIEVAL",
+    method: Method = Field("hybrid", validation_alias="RAG_RETRIEVAL",
                                                        description="Retrieval method (RAG_RETRIEVAL).")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     bm25_weight: float = Field(2.0, ge=0, description="Weight of the BM25 ranking in fusion (chosen by "
@@ -77,7 +82,7 @@ class RetrievalSettings(_Group):
 class AnswerSettings(_Group):
     """Who writes the answer, how its sentences are ranked, and when the assistant refuses."""
 
-    generator: Literal["local", "openai", "extractive"] = Field("local", description="Who writes the answer.")
+    generator: Mode = Field("local", description="Who writes the answer.")
     ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences: the cheap score "
                                                "with the answer-type rules, or the trained reader (rag.reader). The "
                                                "rules rank better on every set measured so far (see README).")

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 log = logging.getLogger("rag")
+# the settings' METHODS and MODES, written out so that `rag --help` imports nothing (a test checks they match)
+METHODS = ("hybrid", "dense", "bm25")
+MODES = ("local", "openai", "extractive")
 
 
 def _settings(args: argparse.Namespace):
@@ -202,24 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="show the passages that best answer a question")
     p.add_argument("question")
     p.add_argument("--k", type=int, help="number of passages (default: RAG_TOP_K or 5)")
-    p.add_argument("--method", choices=["hybrid", "dense", "bm25"], help="retrieval method (default hybrid)")
+    p.add_argument("--method", choices=METHODS, help="retrieval method (default hybrid)")
     p.add_argument("--from-source", action="append", metavar="FILE", help="only this article (repeatable)")
     p.add_argument("--after", metavar="YYYY-MM-DD", help="only articles dated on or after")
     p.add_argument("--before", metavar="YYYY-MM-DD", help="only articles dated on or before")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
 
-    modes = ["local", "openai", "extractive"]
     p = sub.add_parser("ask", help="answer a question with verified citations")
     p.add_argument("question", nargs="?")
-    p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
+    p.add_argument("--mode", choices=MODES, help="generator (default: RAG_GENERATOR or local)")
     p.add_argument("--questions", type=Path, metavar="FILE.jsonl", help='answer every {"id", "question"} line')
     p.add_argument("--k", type=int, help="passages to retrieve")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive conversation in the terminal")
-    p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
+    p.add_argument("--mode", choices=MODES, help="generator (default: RAG_GENERATOR or local)")
     p.add_argument("--k", type=int, help="passages to retrieve")
     p.add_argument("--save", type=Path, metavar="FILE", help="save the conversation with its citations after each "
                    "answer: JSON for a .json name, Markdown otherwise")
@@ -230,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Q&A files, single questions or conversations (default eval/qa.jsonl); several are "
                         "reported side by side")
     p.add_argument("--corpus", type=Path, help="folder the evidence quotes come from (default: the corpus)")
-    p.add_argument("--mode", choices=modes, help="generator (default: RAG_GENERATOR or local)")
+    p.add_argument("--mode", choices=MODES, help="generator (default: RAG_GENERATOR or local)")
     p.add_argument("--compare", help="comma-separated configurations, e.g. hybrid,dense,bm25 or extractive,local")
     p.add_argument("--out", type=Path, default=Path("eval/out"), help="output folder (default eval/out)")
     p.set_defaults(func=cmd_eval)

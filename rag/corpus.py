@@ -12,15 +12,15 @@ from index.load import SUPPORTED_SUFFIXES
 MAX_UPLOAD_BYTES = 2_000_000
 
 
-class Refused(ValueError):
+class UploadRefused(ValueError):
     """An upload or removal that is not allowed, with the reason to show."""
 
 
 def safe_name(name: str) -> str:
-    """A plain file name for an upload (no folders, no odd characters), or Refused."""
+    """A plain file name for an upload (no folders, no odd characters), or UploadRefused."""
     base = re.sub(r"[^\w.-]", "_", Path(name).name).lstrip(".")
     if Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise Refused(f"{Path(name).name}: only {', '.join(SUPPORTED_SUFFIXES)} files can be added")
+        raise UploadRefused(f"{Path(name).name}: only {', '.join(SUPPORTED_SUFFIXES)} files can be added")
     return base
 
 
@@ -31,7 +31,7 @@ def add_files(corpus_dir: Path, paths: list[str]) -> list[str]:
     for path in paths:
         name = safe_name(path)
         if Path(path).stat().st_size > MAX_UPLOAD_BYTES:
-            raise Refused(f"{Path(path).name} is over the {MAX_UPLOAD_BYTES // 1_000_000} MB upload limit")
+            raise UploadRefused(f"{Path(path).name} is over the {MAX_UPLOAD_BYTES // 1_000_000} MB upload limit")
         checked.append((path, name))
     for path, name in checked:
         shutil.copyfile(path, corpus / name)
@@ -43,5 +43,5 @@ def remove_file(corpus_dir: Path, source: str) -> None:
     corpus = Path(corpus_dir).resolve()
     target = (corpus / source).resolve()
     if corpus not in target.parents or not target.is_file():
-        raise Refused(f"{source} is not an article in the corpus")
+        raise UploadRefused(f"{source} is not an article in the corpus")
     target.unlink()

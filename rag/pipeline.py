@@ -27,12 +27,12 @@ from typing import Iterator
 from index.build import BuildReport, build_index
 from index.embed import Embedder
 from index.errors import RagError
-from index.settings import Settings
+from index.settings import METHODS, MODES, Settings
 from rag import corpus, nlp, prompts
 from rag.cite.citer import Citer
 from rag.cite.markers import answer_text
 from rag.conversation import Conversation, Conversations
-from rag.corpus import SUPPORTED_SUFFIXES, Refused
+from rag.corpus import SUPPORTED_SUFFIXES, UploadRefused
 from rag.draft.extractive import extractive_text
 from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
@@ -109,7 +109,7 @@ class Assistant:
         """Stream the draft; returns the cited Answer, or a refusal when the evidence, the model or
         the verification says the articles do not answer."""
         threshold = self.settings.answer.reader_threshold if self.reader else self.settings.answer.refusal_threshold
-        if not found.candidates or not found.answerability.answers(threshold):
+        if not found.candidates or not found.answerability.suffices(threshold):
             return _refusal(base, found.answerability.why_not())
         with timer("generate"):
             text = yield from self._draft(found)
@@ -277,6 +277,6 @@ def train_addressed(out: Path) -> dict:
     return train(out)
 
 
-__all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Filters", "Library", "RagError",
-           "Refused", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "article_blocks", "build_index", "check_question", "evaluate",
-           "evaluate_sets", "save_transcript", "train_addressed", "train_reader"]
+__all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Filters", "Library", "METHODS",
+           "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "UploadRefused", "article_blocks", "build_index",
+           "check_question", "evaluate", "evaluate_sets", "save_transcript", "train_addressed", "train_reader"]

@@ -50,3 +50,10 @@ def test_changed_copies_and_checks():
 def test_a_flat_field_is_an_error_not_a_silent_default():
     with pytest.raises(ValidationError, match="corpus_dir"):
         Settings(corpus_dir=Path("elsewhere"))
+
+
+def test_the_cli_offers_the_settings_methods_and_modes():
+    from index import settings
+    from rag import cli
+
+    assert (cli.METHODS, cli.MODES) == (settings.METHODS, settings.MODES)

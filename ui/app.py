@@ -17,15 +17,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.pipeline import (SUPPORTED_SUFFIXES, BuildReport, Conversation, Library, RagError, Refused, Settings,
-                          check_question, save_transcript)
+from rag.pipeline import (MODES, SUPPORTED_SUFFIXES, BuildReport, Conversation, Library, RagError, Settings,
+                          UploadRefused, check_question, save_transcript)
 from rag.schema import Answer, Citation
 from ui import render
 
 log = logging.getLogger(__name__)
-
-MODES = ["local", "openai", "extractive"]
-
 
 @dataclass
 class ChatState:
@@ -143,7 +140,7 @@ def corpus_tab(library: Library) -> tuple:
     def act(action):
         try:
             message = action()
-        except (Refused, RagError) as exc:
+        except (UploadRefused, RagError) as exc:
             return f"**Refused:** {html.escape(str(exc))}", *refresh()
         return message, *refresh()
 
@@ -160,14 +157,14 @@ def corpus_tab(library: Library) -> tuple:
 
 def _add(library: Library, files) -> str:
     if not files:
-        raise Refused("choose one or more .txt, .md or .html files first")
+        raise UploadRefused("choose one or more .txt, .md or .html files first")
     names = library.add_articles([getattr(f, "name", f) for f in files])
     return f"Added {', '.join(names)}. " + reindexed(library.reindex())
 
 
 def _remove(library: Library, source: str | None) -> str:
     if not source:
-        raise Refused("choose an article to remove")
+        raise UploadRefused("choose an article to remove")
     library.remove_article(source)
     return f"Removed {source}. " + reindexed(library.reindex())
 

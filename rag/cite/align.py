@@ -24,7 +24,7 @@ SECOND_GAIN_SHARE = 0.5
 
 
 @dataclass
-class Support:
+class Alignment:
     """How well one source sentence supports one answer sentence."""
 
     source: SourceSentence
@@ -38,17 +38,17 @@ class Support:
 
 
 def rank_support(sentence: str, vector: list[float], candidates: list[SourceSentence],
-                 vectors: list[list[float]]) -> list[Support]:
+                 vectors: list[list[float]]) -> list[Alignment]:
     """Candidates ordered by how well they support `sentence`, best first."""
     wanted = set(content_stems(sentence))
     ranked = []
     for cand, vec in zip(candidates, vectors):
         lexical = len(wanted & set(content_stems(cand.text))) / len(wanted) if wanted else 0.0
-        ranked.append(Support(cand, lexical, dot(vector, vec)))
+        ranked.append(Alignment(cand, lexical, dot(vector, vec)))
     return sorted(ranked, key=lambda s: -s.score)
 
 
-def choose_citations(sentence: str, ranked: list[Support]) -> list[Support]:
+def choose_citations(sentence: str, ranked: list[Alignment]) -> list[Alignment]:
     """The best span, plus the next one that covers enough of what it misses (`SECOND_GAIN_*`)."""
     if not ranked:
         return []

@@ -81,8 +81,8 @@ class Citer:
             verdict, recall = judge(draft, [c.source.text for c in chosen], self.support_model)
             ids = []
             if verdict != "unsupported":
-                for support in chosen:
-                    cite = citation(conversation.number(support.source.key), support, verdict)
+                for alignment in chosen:
+                    cite = citation(conversation.number(alignment.source.key), alignment, verdict)
                     citations.setdefault(cite.id, cite)
                     ids.append(cite.id)
             sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))

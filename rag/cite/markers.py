@@ -3,7 +3,7 @@ sentences marked or dropped, and each supporting span made a `Citation` under it
 
 from __future__ import annotations
 
-from rag.cite.align import Support
+from rag.cite.align import Alignment
 from rag.schema import AnswerSentence, Citation, Verdict
 
 
@@ -28,9 +28,9 @@ def answer_text(sentences: list[AnswerSentence], drop_unsupported: bool) -> str:
     return " ".join(parts)
 
 
-def citation(number: int, support: Support, verdict: Verdict) -> Citation:
+def citation(number: int, alignment: Alignment, verdict: Verdict) -> Citation:
     """The citation [number] of a supporting span."""
-    s, p = support.source, support.source.passage
+    s, p = alignment.source, alignment.source.passage
     return Citation(id=number, source=s.source, title=p.title, publisher=p.publisher, date=p.date, quote=s.quote,
-                    start=s.start, end=s.end, score=round(support.score, 4), supported=verdict == "supported",
+                    start=s.start, end=s.end, score=round(alignment.score, 4), supported=verdict == "supported",
                     verdict=verdict, file=p.file)

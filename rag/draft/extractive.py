@@ -32,13 +32,13 @@ def compose(ranked: list[Ranked], expected: AnswerType) -> list[SourceSentence]:
     if not ranked:
         return []
     best, chosen = ranked[0], [ranked[0]]
-    found = set(best.answers)
+    found = set(best.offered)
     for other in ranked[1:]:
         if len(chosen) >= MAX_SENTENCES or len(found) >= expected.count:
             break
-        if other.answers - found:
+        if other.offered - found:
             chosen.append(other)
-            found |= other.answers
+            found |= other.offered
     if len(chosen) == 1:
         chosen += [o for o in ranked[1:] if o.sentence.source != best.sentence.source
                    and o.score >= SECOND_SOURCE_RATIO * best.score][:1]

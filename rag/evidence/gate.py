@@ -43,7 +43,7 @@ class Answerability:
         answer (the official's name)."""
         return self.score < MIN_MATCH_RATIO * self.best_match
 
-    def answers(self, threshold: float) -> bool:
+    def suffices(self, threshold: float) -> bool:
         """True when the evidence is strong enough, of the asked kind, and not premise-only."""
         return self.score >= threshold and (self.kind is None or self.type_found) and not self.premise_only
 

@@ -71,7 +71,7 @@ class Ranked:
     sentence: SourceSentence
     base: float  # similarity and coverage, before the type check
     probability: float | None = None  # the reader's, when it ranks (0 for candidates it did not read)
-    answers: set[str] = field(default_factory=set)
+    offered: set[str] = field(default_factory=set)
     lead: SourceSentence | None = None  # the sentence before, when it holds the asked-for time
     previous: SourceSentence | None = None  # the sentence just before it in its article, when a candidate
 
@@ -88,7 +88,7 @@ class Ranked:
     @property
     def fits(self) -> bool:
         """Whether it offers an answer of the kind the question asks for."""
-        return bool(self.answers)
+        return bool(self.offered)
 
     @cached_property
     def back_reference(self) -> str | None:
@@ -161,7 +161,7 @@ def rank_sentences(question: Question, q_vector: list[float], candidates: list[S
     if reader is not None:
         _read(wording, ranked, reader)
     for r in ranked[:None if kind is None else TYPE_CHECKED]:
-        r.answers, r.lead = offers_or_lead(kind, r.sentence, previous, question.focus)
+        r.offered, r.lead = offers_or_lead(kind, r.sentence, previous, question.focus)
     return sorted(ranked, key=lambda r: -r.score)
 
 

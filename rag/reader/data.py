@@ -37,7 +37,7 @@ class Pair:
 
 
 @dataclass
-class Question:
+class SquadQuestion:
     """A question with every sentence of its paragraph, and which of them hold the answer."""
 
     qid: str
@@ -65,7 +65,7 @@ def _sentences_touching(spans: list[tuple[int, int]], answers: list[dict]) -> se
     return hits
 
 
-def read_questions(path: Path) -> list[Question]:
+def read_questions(path: Path) -> list[SquadQuestion]:
     """Every question of a SQuAD-format file, with its paragraph split into sentences and the
     article's other paragraphs' sentences beside it (what retrieval puts next to the right one)."""
     out = []
@@ -83,7 +83,7 @@ def read_questions(path: Path) -> list[Question]:
                 answer_at = set() if impossible else _sentences_touching(spans, qa["answers"])
                 plausible_at = _sentences_touching(spans, qa.get("plausible_answers", [])) if impossible else set()
                 if impossible or answer_at:
-                    asked.append(Question(qa["id"], path.stem, title, qa["question"], seconds, sentences, answer_at,
+                    asked.append(SquadQuestion(qa["id"], path.stem, title, qa["question"], seconds, sentences, answer_at,
                                           plausible_at, answers=[a["text"] for a in qa["answers"]]))
         for q in asked:
             q.elsewhere = [s for seconds in paragraphs if seconds is not q.seconds for s in seconds]
@@ -96,7 +96,7 @@ def _overlap(question: str, sentence: str) -> int:
     return len(wanted & set(_WORD.findall(sentence.lower())))
 
 
-def _elsewhere_negative(q: Question) -> str | None:
+def _elsewhere_negative(q: SquadQuestion) -> str | None:
     """The sentence of another paragraph sharing most words with the question and holding no answer text:
     the distractor retrieval brings beside the right passage."""
     answers = [a.lower() for a in q.answers]
@@ -104,7 +104,7 @@ def _elsewhere_negative(q: Question) -> str | None:
     return max(fair, key=lambda s: _overlap(q.text, s.split(CONTEXT_SEPARATOR)[0]), default=None)
 
 
-def training_pairs(questions: list[Question], negatives: int, rng: random.Random) -> list[Pair]:
+def training_pairs(questions: list[SquadQuestion], negatives: int, rng: random.Random) -> list[Pair]:
     """Per question: its answer sentence(s) as positives; as negatives the best-matching sentence of another
     paragraph (`_elsewhere_negative`), the plausible-answer sentence (unanswerable ones), the other sentence
     of the paragraph sharing most words with the question, and random others, `negatives` in all."""
@@ -126,7 +126,7 @@ def training_pairs(questions: list[Question], negatives: int, rng: random.Random
     return pairs
 
 
-def split(questions: list[Question]) -> tuple[list[Question], list[Question]]:
+def split(questions: list[SquadQuestion]) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
     """(training, held-out) questions, by article."""
     train = [q for q in questions if not is_held_out(q.article)]
     held = [q for q in questions if is_held_out(q.article)]

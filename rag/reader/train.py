@@ -53,7 +53,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _questions(recipe: Recipe) -> tuple[list[data.Question], list[data.Question]]:
+def _questions(recipe: Recipe) -> tuple[list[data.SquadQuestion], list[data.SquadQuestion]]:
     train, held = [], []
     for path in map(Path, recipe.data):
         if not path.is_file():
@@ -65,7 +65,7 @@ def _questions(recipe: Recipe) -> tuple[list[data.Question], list[data.Question]
     return (train[:recipe.limit], held[:recipe.limit]) if recipe.limit else (train, held)
 
 
-def _batches(questions: list[data.Question], recipe: Recipe) -> list[list[data.Pair]]:
+def _batches(questions: list[data.SquadQuestion], recipe: Recipe) -> list[list[data.Pair]]:
     """Every epoch's pairs (negatives drawn anew), shuffled and cut into batches within the epoch, so the
     first epochs of a longer run are exactly a shorter run."""
     rng, batches = random.Random(recipe.seed), []
@@ -163,7 +163,7 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     return _finish(recipe, network, tokenizer, held_q, out, progress)
 
 
-def _finish(recipe: Recipe, network, tokenizer, held_q: list[data.Question], out: Path, progress: bool) -> dict:
+def _finish(recipe: Recipe, network, tokenizer, held_q: list[data.SquadQuestion], out: Path, progress: bool) -> dict:
     """Validate, fit the temperature, and write the weights and reader.json."""
     import torch
     from safetensors.torch import save_file

@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 
 from rag.eval.metrics import auroc
-from rag.reader.data import Question
+from rag.reader.data import SquadQuestion
 from rag.reader.model import predict_logits
 
 TEMPERATURES = [0.5 + 0.05 * i for i in range(71)]  # 0.5 .. 4.0
@@ -31,7 +31,7 @@ def fit_temperature(logits: list[float], labels: list[float]) -> float:
     return min(TEMPERATURES, key=loss)
 
 
-def on_questions(network, tokenizer, questions: list[Question], progress: bool = True) -> dict:
+def on_questions(network, tokenizer, questions: list[SquadQuestion], progress: bool = True) -> dict:
     """Figures per dataset and overall for the held-out questions (see the module docstring)."""
     from tqdm import tqdm
 
