@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from index.errors import RagError
 from rag.schema import Answer
@@ -17,11 +18,11 @@ from rag.schema import Answer
 class Conversation:
     """One user's conversation; the [n] number of a span is fixed at its first citation.
 
-    `asked` holds, per turn, the question with what it referred to resolved ("What did Abu Hussein
+    `resolved` holds, per turn, the question with what it referred to resolved ("What did Abu Hussein
     al-Hamidawi demand?" for "What did he demand?"), for the next follow-up to lean on."""
 
     answers: list[Answer] = field(default_factory=list)
-    asked: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
     numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -32,14 +33,27 @@ class Conversation:
             self.numbers[key] = len(self.numbers) + 1
         return self.numbers[key]
 
-    def add(self, answer: Answer, asked: str | None = None) -> None:
-        """Record a finished turn."""
+    def add(self, answer: Answer, resolved: str | None = None) -> None:
+        """Record a finished turn (with its question resolved, when it was a follow-up)."""
         self.answers.append(answer)
-        self.asked.append(asked or answer.question)
+        self.resolved.append(resolved or answer.question)
 
     def add_exchange(self, question: str, answer: str) -> None:
         """Record a turn given as text (a history handed in by an evaluation set or a client)."""
         self.add(Answer(question=question, standalone_question=question, answer=answer, refused=False))
+
+    @classmethod
+    def from_turns(cls, turns: Iterable[tuple[str, str]]) -> Conversation:
+        """A conversation holding a history given as (role, text) turns: each "user" turn with the
+        "assistant" turn after it (other roles, and a question left unanswered, are skipped)."""
+        conversation, question = cls(), None
+        for role, text in turns:
+            if role == "user":
+                question = text
+            elif role == "assistant" and question is not None:
+                conversation.add_exchange(question, text)
+                question = None
+        return conversation
 
     @property
     def last(self) -> Answer | None:

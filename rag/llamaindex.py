@@ -159,14 +159,7 @@ class RagChatEngine(BaseChatEngine):
 
 def conversation_from(history: list[ChatMessage]) -> Conversation:
     """A conversation holding the user/assistant turns of a llama-index chat history, as text."""
-    conversation, question = Conversation(), None
-    for message in history:
-        if message.role == MessageRole.USER:
-            question = message.content or ""
-        elif message.role == MessageRole.ASSISTANT and question is not None:
-            conversation.add_exchange(question, message.content or "")
-            question = None
-    return conversation
+    return Conversation.from_turns((message.role.value, message.content or "") for message in history)
 
 
 async def _async_iter(items: list[Any]):

@@ -91,19 +91,18 @@ class Assistant:
         conversation = conversation if conversation is not None else Conversation()
         with timer("retrieve"):
             found = self.evidence_for(question, conversation, k)
-        asked = found.question
-        base = dict(id=qid, question=asked.asked, standalone_question=asked.alone.query, mode=self.mode,
+        parsed = found.question
+        base = dict(id=qid, question=parsed.asked, standalone_question=parsed.alone.query, mode=self.mode,
                     passages=found.passages, answerability=round(found.answerability.score, 4))
         answer = yield from self._answer(found, base, conversation, timer)
         answer.timings_ms = {"retrieve": 0.0, "generate": 0.0, "verify": 0.0, **timer,
                              "total": round((time.perf_counter() - started) * 1000, 1)}
-        conversation.add(answer, asked.alone.question)
+        conversation.add(answer, parsed.alone.question)
         yield answer
 
     def evidence_for(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Gathered:
         """Read the question (a follow-up made to stand alone) and gather its evidence."""
-        asked = read(question, conversation, self.settings)
-        return self.gatherer.gather(asked, k)
+        return self.gatherer.gather(read(question, conversation, self.settings), k)
 
     def _answer(self, found: Gathered, base: dict, conversation: Conversation, timer: Timer) -> Iterator[str]:
         """Stream the draft; returns the cited Answer, or a refusal when the evidence, the model or

@@ -58,7 +58,8 @@ class Answer(BaseModel):
 
     id: str | None = None
     question: str
-    standalone_question: str = ""
+    standalone_question: str = Field("", description="What was searched for: the question itself, or for a follow-up "
+                                     "the question resolved with its topic and what the last answer said.")
     answer: str
     refused: bool
     refusal_reason: str | None = None
@@ -68,7 +69,8 @@ class Answer(BaseModel):
     sentences: list[AnswerSentence] = []
     citations: list[Citation] = []
     passages: list[Passage] = []
-    answerability: float = 0.0
+    answerability: float = Field(0.0, description="The best answer sentence's score, which the refusal threshold "
+                                 "is compared with (`rag.evidence.gate`).")
     timings_ms: dict[str, float] = {}
     conversation_id: str | None = Field(None, description="The conversation the answer belongs to, where one is "
                                                           "kept (the API's conversations, saved chats).")

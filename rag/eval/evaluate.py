@@ -78,13 +78,7 @@ def _locate(qid: str, quotes: list[tuple[str, str]], corpus: Path) -> list[tuple
 
 def conversation_for(raw: dict) -> Conversation:
     """A conversation holding the item's history turns."""
-    conversation, question = Conversation(), None
-    for turn in raw.get("history", []):
-        if turn["role"] == "user":
-            question = turn["content"]
-        elif question is not None:
-            conversation.add_exchange(question, turn["content"])
-    return conversation
+    return Conversation.from_turns((turn["role"], turn["content"]) for turn in raw.get("history", []))
 
 
 def _ask_single(item: Item, ask) -> tuple:

@@ -80,7 +80,7 @@ def is_follow_up(question: str, conversation: Conversation | None) -> bool:
         return True
     last = conversation.last
     return not grammar.names and bool(set(content_stems(question)) & set(content_stems(
-        f"{conversation.asked[-1]} {'' if last.refused else plain(last)}")))
+        f"{conversation.resolved[-1]} {'' if last.refused else plain(last)}")))
 
 
 def standalone(question: str, conversation: Conversation | None) -> Standalone:
@@ -98,8 +98,8 @@ def standalone(question: str, conversation: Conversation | None) -> Standalone:
 def topic(conversation: Conversation) -> str:
     """What the conversation is about, for a follow-up that cannot be rewritten: its questions back
     to the last one that stood alone."""
-    opened = next((i for i in range(len(conversation.asked) - 1, -1, -1) if closed(conversation.asked[i])), 0)
-    return " ".join(conversation.asked[opened:])
+    opened = next((i for i in range(len(conversation.resolved) - 1, -1, -1) if closed(conversation.resolved[i])), 0)
+    return " ".join(conversation.resolved[opened:])
 
 
 def closed(question: str) -> bool:
@@ -130,7 +130,7 @@ def _last_person(conversation: Conversation) -> str | None:
     """The person named most recently: in the last answer, then the last question, then earlier turns."""
     from rag.nlp import entities
 
-    turns = list(zip(conversation.answers, conversation.asked))[-HISTORY_TURNS:]
+    turns = list(zip(conversation.answers, conversation.resolved))[-HISTORY_TURNS:]
     for answer, asked in reversed(turns):
         for text in (plain(answer), asked):
             if people := [e.text for e in entities(text) if e.label == "PERSON"]:
