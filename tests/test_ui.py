@@ -77,18 +77,18 @@ def test_api_holds_a_conversation_per_client(app_url):
 
 
 def test_corpus_upload_checks(app_url, tmp_path):
-    from rag.pipeline import Refused
+    from rag.pipeline import UploadRefused
 
     _, app, _ = app_url
     bad = tmp_path / "notes.exe"
     bad.write_bytes(b"MZ")
-    with pytest.raises(Refused, match="only"):
+    with pytest.raises(UploadRefused, match="only"):
         app.library.add_articles([str(bad)])
     huge = tmp_path / "huge.txt"
     huge.write_text("word " * 500_000)
-    with pytest.raises(Refused, match="upload limit"):
+    with pytest.raises(UploadRefused, match="upload limit"):
         app.library.add_articles([str(huge)])
-    with pytest.raises(Refused):
+    with pytest.raises(UploadRefused):
         app.library.remove_article("../../etc/passwd")
 
 
