@@ -69,10 +69,12 @@ class RetrievalSettings(_Group):
     """How passages are found for a question."""
 
     top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
-    candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion.")
+    candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion (`bench.ablate`: "
+                            "15 gives 346 of 444 studied questions right, 30 345, 50 345).")
     method: Method = Field("hybrid", validation_alias="RAG_RETRIEVAL",
                                                        description="Retrieval method (RAG_RETRIEVAL).")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`bench.ablate`: 10 gives 344 of 444 "
+                       "studied questions right, 60 and 100 345).")
     bm25_weight: float = Field(2.0, ge=0, description="Weight of the BM25 ranking in fusion (chosen by "
                                "`rag eval --compare hybrid,bm25x2,bm25x3,bm25`: MRR 0.815 -> 0.865).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
