@@ -2,7 +2,7 @@
 earlier turns, and rewriting one that does into a question that stands alone.
 
 A question is a follow-up only when there is a conversation and the question's grammar or its
-topic ties it to it (`rag.nlp.shape`): a pronoun or demonstrative with nothing in the question to
+topic ties it to it (`rag.question.shape`): a pronoun or demonstrative with nothing in the question to
 stand for ("What did he demand?", "Who made that decision?"), a fragment ("And in 2024?", "Why?"),
 an opening conjunction ("And who attended?"), no noun at all ("Who said so?"), or, for a question
 that names nothing itself, a content word shared with the last turn ("Who else attended?").
@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass
 
 from rag.conversation import Conversation, plain
+from rag.question.shape import shape
 from rag.text import content_stems
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,6 @@ class Standalone:
 
 def is_follow_up(question: str, conversation: Conversation | None) -> bool:
     """True when the question leans on the conversation (see the module docstring)."""
-    from rag.nlp import shape
-
     if conversation is None or conversation.last is None:
         return False
     grammar = shape(question)
@@ -106,8 +105,6 @@ def topic(conversation: Conversation) -> str:
 
 def closed(question: str) -> bool:
     """The question can be read alone: no open reference, not a fragment, no opening conjunction, a noun."""
-    from rag.nlp import shape
-
     grammar = shape(question)
     return not (grammar.references or grammar.fragment or grammar.continues) and bool(grammar.nouns)
 
@@ -116,8 +113,6 @@ def name_people(question: str, conversation: Conversation) -> str | None:
     """The question with its open person pronouns ("he", "his", "her") replaced by the person the
     conversation last named ("What did he demand?" after "...? Abu Hussein al-Hamidawi." -> "What did
     Abu Hussein al-Hamidawi demand?"); None when it has none or the conversation names nobody."""
-    from rag.nlp import shape
-
     pronouns = [r for r in shape(question).references if r.person]
     person = _last_person(conversation)
     if not pronouns or not person:
