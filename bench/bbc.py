@@ -171,7 +171,7 @@ def child_build(spec: dict) -> dict:
     """Run in a fresh process: imports, model load, then a cold `build_index`; the figures."""
     threads = spec.pop("threads", 1)
     torch.set_num_threads(threads)
-    settings = Settings(index=IndexSettings(**spec, torch_threads=threads), answer=AnswerSettings(generator="extractive"))
+    settings = Settings(index=IndexSettings(**spec, torch_threads=threads), answer=AnswerSettings(mode="extractive"))
     imports_s, embedder = warm_imports(), Embedder(settings)
     load_s, _ = timed(lambda: (embedder.model, embedder.tokenizer))
     encoded, rss_loaded, cpu0 = count_encode(embedder), maxrss_mb(), time.process_time()
@@ -346,7 +346,7 @@ def measure(args: argparse.Namespace, work: Path, chroma_url: str | None) -> dic
     corpus = work / "corpus"
     paths = write_corpus(records, corpus, args.format)
     settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=work / "data", chroma_url=chroma_url,
-                                            torch_threads=1), answer=AnswerSettings(generator="extractive"))
+                                            torch_threads=1), answer=AnswerSettings(mode="extractive"))
     fig: dict = {"articles": len(records), "format": args.format, "mode": "server" if chroma_url else "embedded"}
     fig["build_threads"] = args.build_threads
     fig["build"] = cold_build(settings, args.build_threads)

@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus, qa = args.out / "corpus", args.out / "qa.jsonl"
     n = write_corpus(SQUAD2, corpus, qa, args.limit)
-    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=args.out / "data"), answer=AnswerSettings(generator=args.mode))
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=args.out / "data"), answer=AnswerSettings(mode=args.mode))
     build_index(settings, corpus, progress=True)
     summary = evaluate(settings, qa, corpus, args.out / args.mode, [args.mode])[args.mode]
     keys = ["questions", "accuracy", "citations_on_gold", "answerability_auroc", "refusal_recall", "false_refusals",

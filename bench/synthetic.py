@@ -165,7 +165,7 @@ def child_size(spec: dict) -> dict:
     """Run in a fresh process: one size, end to end; its figures."""
     torch.set_num_threads(1)
     settings = Settings(index=IndexSettings(data_dir=Path(spec["data_dir"]), chroma_url=spec["chroma_url"],
-                                            torch_threads=1), answer=AnswerSettings(generator="extractive"))
+                                            torch_threads=1), answer=AnswerSettings(mode="extractive"))
     n, seed = spec["size"], spec["seed"]
     imports_s, embedder = warm_imports(), Embedder(settings)
     embedder.model  # noqa: B018 -- loaded here, not in a timed step

@@ -84,7 +84,7 @@ class RetrievalSettings(_Group):
 class AnswerSettings(_Group):
     """Who writes the answer, how its sentences are ranked, and when the assistant refuses."""
 
-    generator: Mode = Field("local", description="Who writes the answer.")
+    mode: Mode = Field("local", validation_alias="RAG_GENERATOR", description="Who writes the answer (the generator mode).")
     ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences: the cheap score "
                                                "with the answer-type rules, or the trained reader (rag.reader). The "
                                                "rules rank better on every set measured so far (see README).")

@@ -155,7 +155,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.corpus:
         settings = settings.changed(index={"corpus_dir": args.corpus})
-    configs = args.compare.split(",") if args.compare else [args.mode or settings.answer.generator]
+    configs = args.compare.split(",") if args.compare else [args.mode or settings.answer.mode]
     unknown = [c for c in configs if c not in EVAL_CONFIGS]
     if unknown:
         raise SystemExit(f"rag eval: unknown configuration {unknown}; choose from {sorted(EVAL_CONFIGS)}")

@@ -240,7 +240,7 @@ def retriever(settings: Settings, k: int | None = None, filters: Filters | None 
 
 
 def query_engine(settings: Settings, mode: str | None = None) -> RagQueryEngine:
-    """A llama-index query engine answering with `mode` (default: the settings' generator)."""
+    """A llama-index query engine answering with `mode` (default: the settings' mode, RAG_GENERATOR)."""
     return RagQueryEngine(assistant=Assistant(settings, mode=mode))
 
 

@@ -69,7 +69,7 @@ class Assistant:
     def __init__(self, settings: Settings, retriever: Retriever | None = None,
                  generator: Generator | None | object = _AUTO, mode: str | None = None):
         self.settings = settings
-        self.mode = mode or settings.answer.generator
+        self.mode = mode or settings.answer.mode
         self.retriever = retriever or Retriever(settings)
         self.generator: Generator | None = make_generator(settings, self.mode) if generator is _AUTO else generator
         asks_model = settings.answer.verify_with_llm and isinstance(self.generator, LocalGenerator)

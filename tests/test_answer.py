@@ -155,7 +155,7 @@ def planted(tmp_path_factory, embedder):
     corpus = tmp_path_factory.mktemp("planted")
     shutil.copy(SEEDS / "003_6832a546bc2cb8c9.txt", corpus)
     (corpus / "basra.txt").write_text(PLANTED)
-    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(generator="extractive"))
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(mode="extractive"))
     build_index(settings, embedder=embedder, progress=False)
     return settings, Retriever(settings, embedder=embedder)
 

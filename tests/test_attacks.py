@@ -45,7 +45,7 @@ def test_an_instruction_is_marked_in_the_store_reported_and_never_evidence(tmp_p
     corpus.mkdir()
     shutil.copy(SEEDS / "003_6832a546bc2cb8c9.txt", corpus)
     (corpus / "power.txt").write_text(ARTICLE)
-    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "data"), answer=AnswerSettings(generator="extractive"))
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=tmp_path / "data"), answer=AnswerSettings(mode="extractive"))
     report = build_index(settings, embedder=embedder, progress=False)
     assert report.addressed == {"power.txt": 1}
     assert [text for _, text in Store(settings).addressed()] == [NOTICE]
@@ -64,7 +64,7 @@ def attack_index(tmp_path_factory, embedder):
     corpus = tmp_path_factory.mktemp("attacks")
     for path in [*SEEDS.glob("*.txt"), *(ATTACKS / "articles").iterdir()]:
         shutil.copy(path, corpus)
-    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(generator="extractive"))
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(mode="extractive"))
     build_index(settings, embedder=embedder, progress=False)
     return settings
 

@@ -16,7 +16,7 @@ def test_each_group_reads_its_rag_variables(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("METHOD", "dense")  # a field's own name is no variable
     s = Settings()
-    assert (s.retrieval.top_k, s.retrieval.method, s.answer.generator) == (7, "bm25", "extractive")
+    assert (s.retrieval.top_k, s.retrieval.method, s.answer.mode) == (7, "bm25", "extractive")
     assert s.index.data_dir == Path("/tmp/elsewhere") and s.answer.refusal_threshold == 0.3
     assert (s.llm.threads, s.llm.evidence_sentences, s.llm.openai_model, s.llm.timeout_s) == (3, 0, "m", 9.0)
     assert s.serve.conversations_kept == 5
@@ -26,7 +26,7 @@ def test_unset_variables_give_the_defaults(monkeypatch):
     for name in ("RAG_TOP_K", "RAG_RETRIEVAL", "RAG_GENERATOR", "RAG_CHUNK_TOKENS"):
         monkeypatch.delenv(name, raising=False)
     s = Settings()
-    assert (s.retrieval.top_k, s.retrieval.method, s.answer.generator, s.index.chunk_tokens) == (5, "hybrid", "local", 160)
+    assert (s.retrieval.top_k, s.retrieval.method, s.answer.mode, s.index.chunk_tokens) == (5, "hybrid", "local", 160)
 
 
 def test_a_group_given_in_code_wins_over_the_environment(monkeypatch, tmp_path):

@@ -28,7 +28,7 @@ def app_url(tmp_path_factory, embedder):
     for p in SEEDS.glob("*.txt"):
         shutil.copy(p, corpus)
     (corpus / "attack.txt").write_text(ATTACK)
-    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(generator="extractive"))
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(mode="extractive"))
     build_index(settings, embedder=embedder, progress=False)
     port = free_port()
     app = launch(settings, port=port, block=False)

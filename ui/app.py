@@ -93,7 +93,7 @@ def chat_tab(library: Library) -> None:
                                  max_length=library.settings.retrieval.max_question_chars)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         with gr.Column(scale=2):
-            mode = gr.Dropdown(MODES, value=library.settings.answer.generator, label="Generator")
+            mode = gr.Dropdown(MODES, value=library.settings.answer.mode, label="Generator")
             k = gr.Slider(1, 10, value=library.settings.retrieval.top_k, step=1, label="Passages")
             show = gr.Checkbox(value=True, label="Show retrieved passages")
             sources = gr.HTML(render.sources_html([], None, True), elem_id="sources")
@@ -232,7 +232,7 @@ def _warm(library: Library, mode: str) -> None:
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
     """Start the server (blocking unless `block` is False, as tests do)."""
     app = build_app(settings)
-    threading.Thread(target=_warm, args=(app.library, settings.answer.generator), daemon=True).start()
+    threading.Thread(target=_warm, args=(app.library, settings.answer.mode), daemon=True).start()
     app.queue(default_concurrency_limit=1)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=render.CSS, js=render.JS,
                show_error=True)

@@ -112,7 +112,7 @@ class OpenAIGenerator(_Completes):
 
 def make_generator(settings: Settings, mode: str | None = None) -> Generator | None:
     """The generator for `mode` (default: the settings'); None for extractive."""
-    mode = mode or settings.answer.generator
+    mode = mode or settings.answer.mode
     if mode == "extractive":
         return None
     return LocalGenerator(settings) if mode == "local" else OpenAIGenerator(settings)
