@@ -30,10 +30,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
-from index.embed import Embedder
-from index.settings import Settings
-from index.store import Store
-from rag.pipeline import Assistant, Conversation, Filters, Retriever
+from rag.pipeline import Assistant, Conversation, Embedder, Filters, Retriever, Settings, Store
 from rag.schema import Answer, Citation, Passage
 
 # Metadata an LLM reading a node's content (MetadataMode.LLM / EMBED) does not need to see.

@@ -10,9 +10,9 @@ model from `rag.llm`, or extractive) -> citations (`rag.cite`: aligned, verified
 This module is the library's face: the command line, the UI and its API, the llama-index adapters
 and the evaluation's callers use it and the shared shapes (`rag.schema`), never a stage directly.
 `Library` holds what an application loads once (the index, an assistant per generator mode sharing
-one retriever, the conversations it keeps) and changes the corpus; `build_index` and `save_transcript`
-are re-exported, and the functions at the end evaluate, show an article's kept text (`article_blocks`)
-and train.
+one retriever, the conversations it keeps) and changes the corpus; `build_index`, `save_transcript`
+and, for the llama-index adapters, `Embedder` and `Store` are re-exported, and the functions at the
+end evaluate, show an article's kept text (`article_blocks`) and train.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from index.build import BuildReport, build_index
 from index.embed import Embedder
 from index.errors import RagError
 from index.settings import METHODS, MODES, Settings
+from index.store import Store
 from rag import corpus, nlp, prompts
 from rag.cite.citer import Citer
 from rag.cite.markers import answer_text
@@ -301,6 +302,6 @@ def train_addressed(out: Path) -> dict:
     return train(out)
 
 
-__all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Filters", "Library", "METHODS",
-           "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "UploadRefused", "article_blocks", "build_index",
+__all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library", "METHODS",
+           "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused", "article_blocks", "build_index",
            "check_question", "evaluate", "evaluate_sets", "save_transcript", "train_addressed", "train_reader"]
