@@ -3,7 +3,7 @@
 Used to check that a candidate answer names something of the kind a question asks for (a person
 for "who", a group for "which militia"), to find the noun a which/what question asks about, the
 grammatical subjects of a sentence (`subjects`: reactions and back-references), and the parse that a
-follow-up's grammar is read from (`annotate`, for `rag.question.shape`).
+follow-up's grammar is read from (`annotate`, for `rag.question.follow_up`).
 The pipeline is loaded once, on first use, without its lemmatizer; the parser runs only where a
 check needs grammatical subjects (tagging and entities alone cost ~7 ms a sentence on one core).
 Results are cached per text, since the same articles are asked about again and again.

@@ -38,14 +38,12 @@ from rag.draft.extractive import extractive_text
 from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
 from rag.evidence.gather import Gathered, Gatherer
-from rag.evidence.offers import offers
 from rag.evidence.retrieve import Filters, Retriever
 from rag.evidence.sentences import load_document
 from rag.llm.generate import Generator, LocalGenerator, make_generator
-from rag.question.focus import focus
 from rag.question.read import check_question, read
 from rag.reader.score import WEIGHTS_DIR, Reader
-from rag.schema import Answer, AnswerSentence, Citation, Passage
+from rag.schema import Answer, AnswerSentence, Passage
 from rag.transcript import save as save_transcript
 
 log = logging.getLogger(__name__)
@@ -118,28 +116,12 @@ class Assistant:
         if self.settings.answer.trust_model_refusals and declined(text):
             return _refusal(base, "the model found no answer in the passages")
         with timer("verify"):
-            drafted_by, sentences, citations = self.cite_draft(text, found, conversation)
+            drafted_by, sentences, citations = self.citer.cite_draft(text, found, conversation, self.mode,
+                                                                     by_model=self.generator is not None)
         if not _any_supported(sentences):
             return _refusal(base, "no sentence of the draft answer is supported by the articles")
         return Answer(answer=answer_text(sentences, self.settings.answer.drop_unsupported), refused=False,
                       sentences=sentences, citations=citations, drafted_by=drafted_by, **base)
-
-    def cite_draft(self, text: str, found: Gathered, conversation: Conversation
-                   ) -> tuple[str, list[AnswerSentence], list[Citation]]:
-        """(drafted_by, sentences, citations) of the draft; when a model's draft declined, or has nothing
-        the articles fully support, or offers no answer of the kind asked for, of the extractive answer
-        instead, since the evidence check has already found an answer. Small models decline answerable
-        questions (13 of 72 for the 0.5B) and garble others ("Qasim al-Araji said specifically supervises
-        that issue the top official" is only partial; "Which outlet reported...?" got a draft naming no
-        outlet): the source sentences are then the better answer."""
-        sentences, citations = ([], []) if declined(text) else self.citer.cite(text, found.candidates, found.vectors,
-                                                                                conversation)
-        if self.generator is None or _answers(text, sentences, found):
-            return self.mode, sentences, citations
-        log.info("the %s draft declined, was not supported or did not answer; answering from the source sentences",
-                 self.mode)
-        text = extractive_text(found.ranked, found.question.expected)
-        return "extractive", *self.citer.cite(text, found.candidates, found.vectors, conversation)
 
     def _draft(self, found: Gathered) -> Iterator[str]:
         """Stream the draft answer; returns the whole text."""
@@ -163,13 +145,6 @@ def _refusal(base: dict, reason: str) -> Answer:
 
 def _any_supported(sentences: list[AnswerSentence]) -> bool:
     return any(s.verdict != "unsupported" for s in sentences)
-
-
-def _answers(draft: str, sentences: list[AnswerSentence], found: Gathered) -> bool:
-    """A model's draft answers: a sentence the articles fully support, and an answer of the kind asked for."""
-    kind = found.question.expected.kind
-    return (any(s.verdict == "supported" for s in sentences)
-            and offers(kind, draft, focus(found.question.alone.reading, kind)))
 
 
 class Library:

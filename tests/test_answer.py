@@ -239,7 +239,8 @@ def test_a_declined_draft_gives_way_to_the_extractive_answer(local):
     """The 0.5B model declines answerable questions; when the evidence check found an answer, the
     articles' own sentences answer instead, with citations, and the Answer says so."""
     found = local.evidence_for("Who is the secretary-general of Kataib Hezbollah?", Conversation(), None)
-    drafted_by, sentences, citations = local.cite_draft(prompts.NOT_IN_CORPUS, found, Conversation())
+    drafted_by, sentences, citations = local.citer.cite_draft(prompts.NOT_IN_CORPUS, found, Conversation(),
+                                                              local.mode, by_model=True)
     assert drafted_by == "extractive" and citations
     assert "Hamidawi" in " ".join(s.text for s in sentences)
 
