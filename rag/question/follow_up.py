@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.conversation import Conversation, plain
-from rag.nlp import annotate
+from rag.nlp import annotate, entities
 from rag.text import content_stems
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,6 @@ def name_people(question: str, conversation: Conversation) -> str | None:
 
 def _last_person(conversation: Conversation) -> str | None:
     """The person named most recently: in the last answer, then the last question, then earlier turns."""
-    from rag.nlp import entities
-
     turns = list(zip(conversation.answers, conversation.resolved))[-HISTORY_TURNS:]
     for answer, asked in reversed(turns):
         for text in (plain(answer), asked):
