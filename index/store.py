@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 
 PAGE = 5000  # ids fetched per `get` call
 
+# The chunks are searched by vector, so their HNSW graph keeps Chroma's defaults. The sentences are
+# only ever fetched by chunk id (`get`), never searched, yet Chroma builds a graph over them all the
+# same: it is built as cheaply as it can be. 20,000 upserts of 384-d vectors: 21-23 s CPU with the
+# defaults (ef_construction 100, max_neighbors 16), 7.8 s with these (2/2 gave no more); the full BBC
+# build (`bench.bbc`) went from 1.28x to 1.14x bare chunk embedding, peak RSS 1.23 -> 0.92 GB.
+CHUNK_GRAPH = {"space": "cosine"}
+SENTENCE_GRAPH = {"space": "cosine", "ef_construction": 8, "max_neighbors": 4}
+
 
 def connect(settings: Settings):
     """A Chroma client for the settings, or a clear error when it cannot be had."""
@@ -57,14 +65,14 @@ class Store:
         self.settings = settings
         self.client = connect(settings)
         self.name = settings.index.collection_name()
-        self.collection = self._open(self.name, create)
-        self.sentences = self._open(f"{self.name}_sentences", create)
+        self.collection = self._open(self.name, create, CHUNK_GRAPH)
+        self.sentences = self._open(f"{self.name}_sentences", create, SENTENCE_GRAPH)
 
-    def _open(self, name: str, create: bool):
+    def _open(self, name: str, create: bool, graph: dict):
         try:
             if create:
                 return self.client.get_or_create_collection(
-                    name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+                    name, configuration={"hnsw": graph}, embedding_function=None)
             return self.client.get_collection(name, embedding_function=None)
         except Exception as exc:
             if create or "does not exist" not in str(exc).lower():
