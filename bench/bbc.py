@@ -54,6 +54,7 @@ from index.models import Chunk
 from index.sentences import split_sentences
 from index.settings import METHODS, AnswerSettings, IndexSettings, Settings
 from index.store import Store
+from rag.reader.news import write_corpus
 
 log = logging.getLogger("bench.bbc")
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,26 +87,6 @@ def read_bbc(path: Path, limit: int | None) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
     return records[:limit] if limit else records
-
-
-def article_text(record: dict, fmt: str) -> str:
-    """One record as an article file our loader reads: Markdown (front matter publisher, `# title`) or a
-    plain-text masthead layout."""
-    body = record["text"].strip()
-    if fmt == "md":
-        return f"---\npublisher: BBC News\n---\n\n# {record['title']}\n\n{body}\n"
-    return f"BBC News\n\n{record['title']}\n\n{body}\n"
-
-
-def write_corpus(records: list[dict], folder: Path, fmt: str) -> list[Path]:
-    """Write each record as `<category>_<number>.<fmt>` in `folder`; the paths written."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for r in records:
-        path = folder / f"{r['id'].replace('/', '_')}.{fmt}"
-        path.write_text(article_text(r, fmt), encoding="utf-8")
-        paths.append(path)
-    return paths
 
 
 def disk_usage(path: Path) -> dict[str, int]:

