@@ -178,7 +178,7 @@ def cmd_fit_combiner(args: argparse.Namespace) -> int:
     """Fit the reader's combiner over the BBC corpus (see rag.reader.fit); writes combiner.json beside the reader."""
     from rag.pipeline import fit_combiner
 
-    print(json.dumps(fit_combiner(args.reader, args.workdir, progress=not args.quiet), indent=2))
+    print(json.dumps(fit_combiner(args.reader, args.workdir, progress=not args.quiet, rows=args.rows), indent=2))
     return 0
 
 
@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the reader's folder; combiner.json is written into it (default rag/reader/weights)")
     p.add_argument("--workdir", type=Path, default=Path(".rag/bbc"),
                    help="where the BBC corpus is written and indexed (default .rag/bbc, shared with bench.bbc_qa)")
+    p.add_argument("--rows", type=Path, help="refit from the rows an earlier fit kept (WORKDIR/combiner_rows.json) "
+                   "without asking again: for the same reader with fewer features")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_fit_combiner)
 

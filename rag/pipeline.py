@@ -281,12 +281,20 @@ def news_corpus(work: Path, progress: bool = True) -> Settings:
     return settings
 
 
-def fit_combiner(folder: Path, work: Path, progress: bool = True) -> dict:
+def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | None = None) -> dict:
     """`rag fit-combiner`: fit the combiner of the reader in `folder` over the BBC corpus in `work`
-    (`rag.reader.fit`) and write it beside the reader's weights; returns its figures."""
-    from rag.reader import news
-    from rag.reader.fit import fit_combiner as fit
+    (`rag.reader.fit`), or from the `rows` an earlier fit kept (the same reader, other features), and
+    write it beside the reader's weights; returns its figures."""
+    import json
 
+    from rag.reader import news
+    from rag.reader.fit import fit_combiner as fit, fit_rows_and_calibrate
+
+    if rows is not None:
+        kept = json.loads(rows.read_text(encoding="utf-8"))
+        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"])
+        combiner.save(folder)
+        return combiner.figures
     settings = news_corpus(work, progress)
     gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
     combiner = fit(news.split(news.read_articles()), lambda text: gatherer.gather(read(text, None, settings)).ranked,

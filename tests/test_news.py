@@ -66,7 +66,7 @@ def test_fit_combiner_fits_on_news_questions_asked_against_their_corpus(tmp_path
                             settings.index.corpus_dir, lambda c: setattr(gatherer, "combiner", c), progress=False)
     assert len(combiner.weights) == len(FEATURES) and combiner.figures["dev"]["questions"] == 12
     assert 0 < combiner.figures["fit"]["first_is_evidence"] <= 1
-    assert 0 <= combiner.figures["best_threshold"]["threshold"] <= 1
+    assert 0 < combiner.figures["chosen"]["threshold"] < 1 and combiner.figures["chosen"]["answerable_refused"] <= 0.05
 
 
 @SHARED

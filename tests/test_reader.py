@@ -45,6 +45,15 @@ def test_pairs_mark_the_answer_sentence_and_take_the_plausible_one_as_a_hard_neg
     assert len(unanswerable) == 1 and unanswerable[0].label == 0.0 and "Rotterdam" in unanswerable[0].second
 
 
+def test_mined_negatives_join_the_pairs_as_negatives(tmp_path):
+    questions = read_questions(_squad_file(tmp_path))
+    questions[0].mined = ["The Danube flows into the Black Sea.", "Rotterdam is a port.", "Unused."]
+    pairs = training_pairs(questions, negatives=1, rng=random.Random(0), mined=2)
+    mined = [p for p in pairs if p.second in questions[0].mined]
+    assert [p.second for p in mined] == questions[0].mined[:2] and all(p.label == 0.0 and p.qid == "a" for p in mined)
+    assert len(pairs) == len(training_pairs(questions, negatives=1, rng=random.Random(0))) + 2
+
+
 def test_the_sentence_comes_before_its_context_so_truncation_drops_context_first():
     assert second_segment("He said so.", "Sa'ar wrote.", "News") == "He said so. [SEP] News: Sa'ar wrote."
     assert second_segment("He said so.") == "He said so."

@@ -3,7 +3,7 @@
 The cheap score is half cosine similarity to the question, half IDF-weighted coverage of its
 content words, each read with the sentence's title and the sentence before it; a sentence that
 offers no answer of the expected type (`rag.question.kind`: a person for "who", a number for "how
-many") drops back. With `RAG_RANKER=reader` the trained reader (`rag.reader`) ranks the best
+many") drops back. With `RAG_RANKER=reader` the trained reader and its combiner (`rag.reader`) rank the best
 candidates by the cheap score instead.
 """
 
@@ -26,9 +26,12 @@ from rag.text import content_stems
 
 TYPE_CHECKED = 12  # only the best candidates are type-checked: named-entity tagging costs ~7 ms a sentence
 # on one core (see rag.nlp); a cost bound: 6, 8, 16 and 24 answer the same (`bench.ablate`)
-READ_CANDIDATES = TYPE_CHECKED  # the reader reads the best candidates by the cheap score (type-checked, so that
-# the combiner sees whether each offers an answer); the best 10 held the gold sentence as often as all
-# candidates did (0.92 of answerable questions on the six studied sets, 0.92 on held-out SQuAD)
+# The reader reads the best candidates by the cheap score (among the type-checked ones, so the combiner
+# sees whether each offers an answer). Its cost on 2 cores is ~0.06 s a candidate; refitting the combiner
+# with fewer read (`bench.combiner_ablate`, BBC dev, 240 questions): 12 read put the evidence first for
+# 0.606 of answerable questions and got 0.496 right at the best threshold, 10 0.594 / 0.492, 8 0.575 /
+# 0.496, 6 0.581 / 0.500, 4 0.569 / 0.487. Six cost half of twelve and answer as well.
+READ_CANDIDATES = 6
 # Score factor for a sentence offering no answer of the expected type. `bench.ablate` (questions right of
 # 444 studied, 345 as shipped): 0.4 to 0.8 give 345, off 346 (6 fewer correct, 7 more refused). Deleted on
 # that, the unseen qa_blind6 fell 42 -> 41 of 60 right and its answerability AUROC 0.68 -> 0.46: it stays.
@@ -157,7 +160,7 @@ def rank_sentences(question: Question, q_vector: list[float], candidates: list[S
     The cheap score is similarity plus coverage of the words the question asks with
     (`Standalone.wording`), counting the sentence's title and the sentence before it, so "said the
     group's secretary-general, ..." still covers a question that names the group one sentence
-    earlier. With the reader (`RAG_RANKER=reader`, the default), the READ_CANDIDATES best by the cheap
+    earlier. With the reader (`RAG_RANKER=reader`), the READ_CANDIDATES best by the cheap
     score are read, each with its title and the sentence before it, and ranked by the combiner's
     probability over the reader's score and the cheap signals (`rag.reader.combiner`); the rest drop
     out (probability 0).
@@ -192,7 +195,6 @@ def _read(question: str, ranked: list[Ranked], reader: Reader, combiner: Combine
         r.probability = 0.0
     for r, z in zip(read, logits):
         r.features = [z, z - best_logit, r.similarity, r.coverage, r.base / best_base if best_base else 0.0,
-                      float(typed), float(typed and r.fits), 1 / (1 + passages.index(r.sentence.passage.id)),
-                      float(_is_headline(r.sentence))]
+                      float(typed), float(typed and r.fits), 1 / (1 + passages.index(r.sentence.passage.id))]
         r.learned = combiner is not None
         r.probability = combiner.probability(r.features) if combiner else sigmoid(z)

@@ -1,0 +1,67 @@
+"""Ablations of the combiner (`rag.reader.combiner`) from the rows `rag fit-combiner` keeps.
+
+`python -m bench.combiner_ablate [--rows .rag/bbc/combiner_rows.json]`
+
+Each line refits the logistic regression on the fit split's rows with some features left out (the
+hand-written signals the combiner took over: the answer-type check, the premise match ratio, the
+passage rank), or with fewer candidates read (READ_CANDIDATES: the best N by the cheap
+score), and reports on the dev split's rows: the evidence sentence ranked first (answerable), the
+AUROC of the best probability (answerable vs unanswerable), and questions right at the best
+threshold (answered with the evidence first, or refused when unanswerable). No question is asked again.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+from rag.eval.metrics import auroc
+from rag.reader.combiner import FEATURES, fit
+
+DROPS = {"all features": (), "no answer-type check (typed, fits)": ("typed", "fits"), "no match ratio": ("match",),
+         "no passage rank": ("passage_rank",), "reader only (reader, reader_gap)":
+         tuple(f for f in FEATURES if f not in ("reader", "reader_gap")),
+         "cheap only (no reader)": ("reader", "reader_gap")}
+
+
+def keep_best(row: dict, n: int) -> dict:
+    """The row with only the n best candidates by the cheap score read (the reader gap recomputed)."""
+    base = [0.5 * f[2] + 0.5 * f[3] for f in row["features"]]  # the cheap score, but for the headline factor
+    kept = sorted(range(len(base)), key=lambda i: -base[i])[:n]
+    best = max((row["features"][i][0] for i in kept), default=0.0)
+    features = [[f[0], f[0] - best, *f[2:]] for f in (row["features"][i] for i in kept)]
+    return {**row, "features": features, "labels": [row["labels"][i] for i in kept]}
+
+
+def score(fit_rows: list[dict], dev_rows: list[dict], dropped: tuple[str, ...]) -> dict:
+    """Refit without `dropped`; the dev figures."""
+    keep = [i for i, f in enumerate(FEATURES) if f not in dropped]
+    model = fit([[f[i] for i in keep] for r in fit_rows for f in r["features"]], [y for r in fit_rows for y in r["labels"]])
+    scored = []
+    for r in dev_rows:
+        probs = [model.probability([f[i] for i in keep]) for f in r["features"]]
+        top = max(range(len(probs)), key=probs.__getitem__, default=None)
+        scored.append((probs[top] if top is not None else 0.0, r["answerable"], top is not None and bool(r["labels"][top])))
+    ans = [s for s in scored if s[1]]
+    una = [s for s in scored if not s[1]]
+    right = max(sum(p >= t and hit for p, _, hit in ans) + sum(p < t for p, _, _ in una) for t in sorted({s[0] for s in scored}))
+    return {"first": round(sum(s[2] for s in ans) / len(ans), 3), "auroc": round(auroc([s[0] for s in ans], [s[0] for s in una]), 3),
+            "right_at_best": round(right / len(scored), 3)}
+
+
+def main() -> int:
+    """Print one line per ablation."""
+    parser = argparse.ArgumentParser(prog="python -m bench.combiner_ablate", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=Path, default=Path(".rag/bbc/combiner_rows.json"))
+    rows = json.loads(parser.parse_args().rows.read_text())
+    print("| combiner | evidence first (dev) | AUROC (dev) | right at best threshold (dev) |\n|---|---|---|---|")
+    for name, dropped in DROPS.items():
+        fig = score(rows["fit"], rows["dev"], dropped)
+        print(f"| {name} | {fig['first']} | {fig['auroc']} | {fig['right_at_best']} |")
+    for n in range(2, max(len(r["features"]) for r in rows["dev"]), 2):  # fewer than the rows hold
+        fig = score([keep_best(r, n) for r in rows["fit"]], [keep_best(r, n) for r in rows["dev"]], ())
+        print(f"| {n} candidates read | {fig['first']} | {fig['auroc']} | {fig['right_at_best']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
