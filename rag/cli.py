@@ -1,4 +1,5 @@
-"""The `rag` command: index, search, ask, chat, eval, serve, train-reader, train-addressed.
+"""The `rag` command: index, search, ask, chat, eval, serve, train-reader, mine-negatives, fit-combiner,
+train-addressed.
 
 Only argparse is imported at start-up so `rag --help` answers at once; each command imports the
 heavy libraries it needs. Errors a user can act on print one line and exit with status 2.

@@ -315,8 +315,8 @@ def mine_negatives(work: Path, out: Path, per_question: int = 6, progress: bool 
 
     settings = news_corpus(work, progress)
     gatherer = Gatherer(Retriever(settings))
-    mined = mine(news.split(news.read_articles()).train, lambda text: gatherer.gather(read(text, None, settings)).ranked,
-                 settings.index.corpus_dir, per_question, progress)
+    ranked = lambda text: gatherer.gather(read(text, None, settings)).ranked  # noqa: E731
+    mined = mine(news.split(news.read_articles()).train, ranked, settings.index.corpus_dir, per_question, progress)
     out.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in mined), encoding="utf-8")
     return len(mined)
 
@@ -328,7 +328,7 @@ def train_addressed(out: Path) -> dict:
     return train(out)
 
 
-__all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library", "METHODS",
-           "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused", "article_blocks", "build_index",
-           "check_question", "evaluate", "evaluate_sets", "fit_combiner", "mine_negatives", "news_corpus", "save_transcript", "train_addressed",
-           "train_reader"]
+__all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library",
+           "METHODS", "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused",
+           "article_blocks", "build_index", "check_question", "evaluate", "evaluate_sets", "fit_combiner",
+           "mine_negatives", "news_corpus", "save_transcript", "train_addressed", "train_reader"]
