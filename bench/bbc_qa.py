@@ -54,7 +54,7 @@ def question_set(work: Path, which: str, limit: int | None, seed: int = 13) -> P
 
 def repeats_a_sentence(row: dict) -> bool:
     """Whether an answer holds the same sentence twice."""
-    texts = [s["text"].strip() for s in row.get("sentences", [])]
+    texts = [" ".join(s["text"].split()) for s in row.get("sentences", [])]
     return len(texts) != len(set(texts))
 
 

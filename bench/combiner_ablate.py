@@ -14,8 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.eval.metrics import auroc
 from rag.reader.combiner import FEATURES, fit
+from rag.reader.fit import best_and_right, summary, threshold_figures
 
 DROPS = {"all features": (), "no answer-type check (typed, fits)": ("typed", "fits"), "no match ratio": ("match",),
          "no passage rank": ("passage_rank",), "reader only (reader, reader_gap)":
@@ -32,20 +32,21 @@ def keep_best(row: dict, n: int) -> dict:
     return {**row, "features": features, "labels": [row["labels"][i] for i in kept]}
 
 
+def without(rows: list[dict], dropped: tuple[str, ...]) -> list[dict]:
+    """The rows with the `dropped` features left out."""
+    keep = [i for i, f in enumerate(FEATURES) if f not in dropped]
+    return [{**r, "features": [[f[i] for i in keep] for f in r["features"]]} for r in rows]
+
+
 def score(fit_rows: list[dict], dev_rows: list[dict], dropped: tuple[str, ...]) -> dict:
     """Refit without `dropped`; the dev figures."""
-    keep = [i for i, f in enumerate(FEATURES) if f not in dropped]
-    model = fit([[f[i] for i in keep] for r in fit_rows for f in r["features"]], [y for r in fit_rows for y in r["labels"]])
-    scored = []
-    for r in dev_rows:
-        probs = [model.probability([f[i] for i in keep]) for f in r["features"]]
-        top = max(range(len(probs)), key=probs.__getitem__, default=None)
-        scored.append((probs[top] if top is not None else 0.0, r["answerable"], top is not None and bool(r["labels"][top])))
-    ans = [s for s in scored if s[1]]
-    una = [s for s in scored if not s[1]]
-    right = max(sum(p >= t and hit for p, _, hit in ans) + sum(p < t for p, _, _ in una) for t in sorted({s[0] for s in scored}))
-    return {"first": round(sum(s[2] for s in ans) / len(ans), 3), "auroc": round(auroc([s[0] for s in ans], [s[0] for s in una]), 3),
-            "right_at_best": round(right / len(scored), 3)}
+    fit_rows, dev_rows = without(fit_rows, dropped), without(dev_rows, dropped)
+    model = fit([f for r in fit_rows for f in r["features"]], [y for r in fit_rows for y in r["labels"]])
+    scored = best_and_right(dev_rows, model)
+    figures = summary(scored)
+    right = max(threshold_figures(scored, t)["right"] for t in sorted({p for p, _, _ in scored}))
+    return {"first": round(figures["first_is_evidence"], 3), "auroc": round(figures["auroc"], 3),
+            "right_at_best": round(right, 3)}
 
 
 def main() -> int:

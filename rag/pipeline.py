@@ -298,8 +298,7 @@ def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | N
     settings = news_corpus(work, progress)
     gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
     combiner = fit(news.split(news.read_articles()), lambda text: gatherer.gather(read(text, None, settings)).ranked,
-                   settings.index.corpus_dir, lambda fitted: setattr(gatherer, "combiner", fitted), progress,
-                   keep=work / "combiner_rows.json")
+                   settings.index.corpus_dir, progress, keep=work / "combiner_rows.json")
     combiner.save(folder)
     return combiner.figures
 

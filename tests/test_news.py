@@ -63,7 +63,7 @@ def test_fit_combiner_fits_on_news_questions_asked_against_their_corpus(tmp_path
     build_index(settings, embedder=embedder, progress=False)
     gatherer = Gatherer(Retriever(settings, embedder=embedder), Reader())
     combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked,
-                            settings.index.corpus_dir, lambda c: setattr(gatherer, "combiner", c), progress=False)
+                            settings.index.corpus_dir, progress=False)
     assert len(combiner.weights) == len(FEATURES) and combiner.figures["dev"]["questions"] == 12
     assert 0 < combiner.figures["fit"]["first_is_evidence"] <= 1
     assert 0 < combiner.figures["chosen"]["threshold"] < 1 and combiner.figures["chosen"]["answerable_refused"] <= 0.05

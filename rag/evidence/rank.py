@@ -189,7 +189,7 @@ def _read(question: str, ranked: list[Ranked], reader: Reader, combiner: Combine
     read = ranked[:READ_CANDIDATES]
     seconds = [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title) for r in read]
     logits = reader.logits(question, seconds)
-    passages = list(dict.fromkeys(r.sentence.passage.id for r in ranked))  # retrieval order
+    passages = list(dict.fromkeys(r.sentence.passage.id for r in ranked))  # by their best sentence's cheap score
     best_logit, best_base = max(logits, default=0.0), max((r.base for r in ranked), default=0.0)
     for r in ranked:
         r.probability = 0.0

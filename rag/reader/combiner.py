@@ -4,7 +4,8 @@ probability that it answers the question, and the best candidate's into the answ
 A logistic regression over `FEATURES` (computed by the evidence stage, `rag.evidence.rank`): the
 reader's scaled logit and its gap to the best candidate's, the cheap score's similarity and coverage
 and the share of the best cheap score it reaches, whether the question asks for a kind of answer and
-whether the sentence offers one (`rag.evidence.offers`), and the rank of its passage. The answer-type and premise checks that were hand-set rules are features here, weighed
+whether the sentence offers one (`rag.evidence.offers`), and the rank of its passage (passages
+ordered by their best sentence's cheap score, not by retrieval). The answer-type and premise checks that were hand-set rules are features here, weighed
 by the data instead of vetoing.
 
 Fitted on the news questions kept from the reader (`rag.reader.news.NewsSplit.fit`, so the reader's

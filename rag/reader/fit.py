@@ -3,7 +3,7 @@
 Each question of the news split kept from the reader (`NewsSplit.fit`) is asked against all 2,225
 BBC articles, as a user would ask it, and every candidate the reader read gives one row: its
 features, labelled 1 when it overlaps an evidence sentence of an answerable question. The dev split
-is then asked with the fitted combiner: the best candidate's probability is calibrated into
+is asked the same way; its best candidate's probability under the fitted combiner is calibrated into
 P(answerable) (Platt scaling), and the refusal threshold is chosen: the highest that refuses at most
 `MAX_FALSE_REFUSALS` of the answerable dev questions (`RAG_READER_THRESHOLD` holds it).
 
@@ -85,14 +85,13 @@ def summary(scored: list[tuple[float, bool, bool]]) -> dict:
             "auroc": round(auroc([s[0] for s in ans], [s[0] for s in scored if not s[1]]), 4)}
 
 
-def fit_combiner(split: news.NewsSplit, gather: Gather, corpus: Path, set_combiner: Callable[[Combiner], None],
-                 progress: bool = True, keep: Path | None = None) -> Combiner:
-    """Fit on `split.fit`, then calibrate on `split.dev` asked with the fitted combiner (`set_combiner`
-    hands it to the evidence stage); the figures are kept in `Combiner.figures`, the rows in `keep`
-    (JSON, for ablations of the features without asking again)."""
+def fit_combiner(split: news.NewsSplit, gather: Gather, corpus: Path, progress: bool = True,
+                 keep: Path | None = None) -> Combiner:
+    """Fit on `split.fit`'s rows, calibrate on `split.dev`'s (what the reader reads and the features do
+    not depend on the combiner, so both are gathered without one); the figures are kept in
+    `Combiner.figures`, the rows in `keep` (JSON, for ablations of the features without asking again)."""
     fit_rows = rows_of(split.fit, gather, corpus, progress)
-    set_combiner(fit([f for r in fit_rows for f in r["features"]], [y for r in fit_rows for y in r["labels"]]))
-    dev_rows = rows_of(split.dev, gather, corpus, progress)  # what the reader reads does not depend on the combiner
+    dev_rows = rows_of(split.dev, gather, corpus, progress)
     if keep:
         keep.write_text(json.dumps({"fit": fit_rows, "dev": dev_rows}))
     return fit_rows_and_calibrate(fit_rows, dev_rows)

@@ -70,17 +70,17 @@ def _text_key(text: str) -> str:
 def split(articles: dict[str, dict], shared: Path = SHARED_QUESTIONS, written: list[Path] | None = None) -> NewsSplit:
     """Train and dev questions: the dev split is the `DEV_ARTICLES` articles of the shared set whose
     text hashes lowest; every question about an article with the same text as a dev one is dev too."""
+    key = {article_id: _text_key(record["text"]) for article_id, record in articles.items()}
     shared_lines = read_lines(shared)
-    keys = sorted({_text_key(articles[q["article_id"]]["text"]) for q in shared_lines})
-    dev_keys = set(keys[:DEV_ARTICLES])
+    dev_keys = set(sorted({key[q["article_id"]] for q in shared_lines})[:DEV_ARTICLES])
     files = written_files() if written is None else written
     fit = [q for path in files if path.name in COMBINER_FILES for q in read_lines(path)]
-    fit_keys = {_text_key(articles[q["article_id"]]["text"]) for q in fit}
+    fit_keys = {key[q["article_id"]] for q in fit}
     lines = shared_lines + [q for path in files if path.name not in COMBINER_FILES for q in read_lines(path)]
-    keyed = [(_text_key(articles[q["article_id"]]["text"]), q) for q in lines]
-    dev = [q for key, q in keyed if key in dev_keys]
-    train = [q for key, q in keyed if key not in dev_keys and key not in fit_keys]
-    return NewsSplit(train, [q for q in fit if _text_key(articles[q["article_id"]]["text"]) not in dev_keys], dev)
+    dev = [q for q in lines if key[q["article_id"]] in dev_keys]
+    kept_from_reader = dev_keys | fit_keys
+    train = [q for q in lines if key[q["article_id"]] not in kept_from_reader]
+    return NewsSplit(train, [q for q in fit if key[q["article_id"]] not in dev_keys], dev)
 
 
 def as_squad(questions: list[dict], articles: dict[str, dict]) -> dict:
@@ -103,7 +103,7 @@ def as_squad(questions: list[dict], articles: dict[str, dict]) -> dict:
                     paragraph["qas"].append({"id": q["id"], "question": q["question"], "is_impossible": not q["answerable"],
                                              "answers": [], "plausible_answers": [], key: spans})
                     break
-        data.append({"title": f"{record['title']}", "paragraphs": paragraphs})
+        data.append({"title": record["title"], "paragraphs": paragraphs})
     return {"data": data}
 
 
