@@ -33,6 +33,7 @@ threads or config fetches inside the client that would blur what is measured or 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import logging
@@ -130,6 +131,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        self.ready_s = 0.0
 
     def __enter__(self) -> "Server":
         with self.log_path.open("wb") as out:  # the child keeps its own descriptor
@@ -148,18 +150,20 @@ class Server:
         self.stop()
 
     def wait_ready(self) -> None:
-        """Poll the API description until the server answers; fail if it exits or takes too long."""
+        """Poll /healthz until it says ready (200); fail if the server exits or takes too long."""
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < self.startup_s:
             if self.proc.poll() is not None:
                 raise SystemExit(f"bench.load: rag serve exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.url}/gradio_api/info", timeout=5, trust_env=False).status_code == 200:
-                    log.info("server up in %.1f s", time.perf_counter() - t0)
+                health = httpx.get(f"{self.url}/healthz", timeout=5, trust_env=False)
+                if health.status_code == 200:
+                    self.ready_s = time.perf_counter() - t0
+                    log.info("ready in %.1f s: %s", self.ready_s, health.json())
                     return
             except httpx.TransportError:
                 pass
-            time.sleep(0.5)
+            time.sleep(0.2)
         raise SystemExit(f"bench.load: rag serve not ready after {self.startup_s:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
@@ -249,36 +253,54 @@ class Plan:
 
     standalone: list[list[str]]
     conversations: list[list[list[str]]]
+    local: list[list[str]] = field(default_factory=list)  # standalone questions asked in local mode
 
 
-def references(url: str, mode: str, k: int, timeout_s: float, plan: Plan) -> tuple[dict, dict, set[str]]:
-    """Serial answers: {question: answer} standalone, {turns: [answer per turn]} replayed; the ids handed out."""
-    client, ids = ApiClient(url, mode, k, timeout_s), set()
+@dataclass
+class References:
+    """What every question gets asked alone, serially: {question: answer} standalone (and in local
+    mode), {turns: [answer per turn]} replayed; the conversation ids handed out; the seconds of each
+    serial standalone answer, the first one (the first after "ready") included."""
+
+    alone: dict = field(default_factory=dict)
+    local: dict = field(default_factory=dict)
+    replayed: dict = field(default_factory=dict)
+    ids: set = field(default_factory=set)
+    seconds: list[float] = field(default_factory=list)
+
+
+def references(url: str, mode: str, k: int, timeout_s: float, plan: Plan) -> References:
+    """Ask every planned question alone, serially, for the answer it must get under load."""
+    client, local, refs = ApiClient(url, mode, k, timeout_s), ApiClient(url, "local", k, timeout_s), References()
     t0 = time.perf_counter()
     try:
-        alone = {}
         for question in itertools.chain.from_iterable(plan.standalone):
             seconds, answer = client.ask(question)
-            if not alone:
-                log.info("first answer in %.1f s (the server may still be loading its models)", seconds)
-            alone[question] = comparable(answer)
-            ids.add(answer["conversation_id"])
-        replayed = {}
+            if not refs.seconds:
+                log.info("first answer after ready in %.2f s", seconds)
+            refs.seconds.append(seconds)
+            refs.alone[question] = comparable(answer)
+            refs.ids.add(answer["conversation_id"])
+        for question in itertools.chain.from_iterable(plan.local):
+            answer = local.ask(question)[1]
+            refs.local[question] = comparable(answer)
+            refs.ids.add(answer["conversation_id"])
         for turns in itertools.chain.from_iterable(plan.conversations):
             cid, answers = "", []
             for question in turns:
                 answer = client.ask(question, cid)[1]
                 cid = answer["conversation_id"]
                 answers.append(comparable(answer))
-            replayed[tuple(turns)] = answers
-            ids.add(cid)
+            refs.replayed[tuple(turns)] = answers
+            refs.ids.add(cid)
     except ApiError as exc:
         raise SystemExit(f"bench.load: a reference question failed before the load: {exc}") from exc
     finally:
         client.close()
-    n = len(alone) + sum(len(t) for t in replayed)
+        local.close()
+    n = len(refs.alone) + len(refs.local) + sum(len(t) for t in refs.replayed)
     log.info("references: %d answers asked serially in %.1f s", n, time.perf_counter() - t0)
-    return alone, replayed, ids
+    return refs
 
 
 # --- the load ----------------------------------------------------------------------------------------
@@ -290,7 +312,8 @@ class Tally:
 
     seen_ids: set[str]
     lock: threading.Lock = field(default_factory=threading.Lock)
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {"standalone": [], "conversation": []})
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"standalone": [], "conversation": [],
+                                                                       "local": []})
     timings: dict[str, list[float]] = field(default_factory=dict)
     per_client: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -347,12 +370,12 @@ def ask_checked(client: ApiClient, who: str, kind: str, question: str, want: dic
 
 
 def standalone_client(who: str, client: ApiClient, questions: list[str], alone: dict, tally: Tally,
-                      deadline: float) -> None:
+                      deadline: float, kind: str = "standalone") -> None:
     """Ask the client's questions, each in a new conversation, cycling until the deadline."""
     for question in itertools.cycle(questions):
         if time.perf_counter() >= deadline:
             return
-        ask_checked(client, who, "standalone", question, alone[question], "", tally)
+        ask_checked(client, who, kind, question, alone[question], "", tally)
 
 
 def conversation_client(who: str, client: ApiClient, conversations: list[list[str]], replayed: dict,
@@ -369,16 +392,17 @@ def conversation_client(who: str, client: ApiClient, conversations: list[list[st
             cid = cid or answer.get("conversation_id") or ""
 
 
-def run_load(url: str, args: argparse.Namespace, plan: Plan, alone: dict, replayed: dict,
-             tally: Tally) -> float:
+def run_load(url: str, args: argparse.Namespace, plan: Plan, refs: References, tally: Tally) -> float:
     """Run every client in its own thread for `args.seconds`; the seconds from start to the last answer."""
-    jobs = [(f"s{i}", standalone_client, qs, alone) for i, qs in enumerate(plan.standalone)] + \
-           [(f"c{i}", conversation_client, cs, replayed) for i, cs in enumerate(plan.conversations)]
-    clients = [ApiClient(url, args.mode, args.k, args.timeout) for _ in jobs]
+    local = functools.partial(standalone_client, kind="local")
+    jobs = [(f"s{i}", standalone_client, qs, refs.alone, args.mode) for i, qs in enumerate(plan.standalone)] + \
+           [(f"c{i}", conversation_client, cs, refs.replayed, args.mode) for i, cs in enumerate(plan.conversations)] + \
+           [(f"l{i}", local, qs, refs.local, "local") for i, qs in enumerate(plan.local)]
+    clients = [ApiClient(url, mode, args.k, args.timeout) for *_, mode in jobs]
     start = time.perf_counter()
     deadline = start + args.seconds
-    threads = [threading.Thread(target=fn, args=(who, client, items, refs, tally, deadline), name=who, daemon=True)
-               for (who, fn, items, refs), client in zip(jobs, clients)]
+    threads = [threading.Thread(target=fn, args=(who, client, items, wanted, tally, deadline), name=who, daemon=True)
+               for (who, fn, items, wanted, _), client in zip(jobs, clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -400,14 +424,21 @@ def pct(values: list[float], scale: float = 1.0) -> dict[str, float | None]:
             "max": round(float(a.max()), 1)}
 
 
-def summarize(args: argparse.Namespace, plan: Plan, tally: Tally, elapsed: float, tracebacks: int) -> dict:
-    """The figures of the run, as written to --out."""
+def summarize(args: argparse.Namespace, plan: Plan, refs: References, tally: Tally, elapsed: float,
+              tracebacks: int, ready_s: float) -> dict:
+    """The figures of the run, as written to --out. `latency_ms` is the `--mode` clients' (not the
+    local ones'); `first_answer_ms` is the first serial answer after "ready", `serial_p50_ms` the
+    p50 of the others."""
     all_s = tally.latencies["standalone"] + tally.latencies["conversation"]
-    requests = len(all_s) + len(tally.errors)
+    requests = len(all_s) + len(tally.latencies["local"]) + len(tally.errors)
     counts = list(tally.per_client.values()) or [0]
+    first, serial = refs.seconds[0] * 1000, float(np.percentile(refs.seconds[1:] or refs.seconds, 50)) * 1000
     return {
         "mode": args.mode, "clients": args.clients, "standalone_clients": len(plan.standalone),
-        "conversation_clients": len(plan.conversations), "seconds": args.seconds, "elapsed_s": round(elapsed, 1),
+        "conversation_clients": len(plan.conversations), "local_clients": len(plan.local),
+        "ready_s": round(ready_s, 1), "first_answer_ms": round(first, 1), "serial_p50_ms": round(serial, 1),
+        "first_over_serial_p50": round(first / serial, 2),
+        "seconds": args.seconds, "elapsed_s": round(elapsed, 1),
         "requests": requests, "errors": len(tally.errors), "cross_talk": len(tally.cross_talk),
         "server_tracebacks": tracebacks, "throughput_rps": round(requests / elapsed, 2) if elapsed else 0.0,
         "latency_ms": pct(all_s, 1000),
@@ -423,11 +454,16 @@ def table(report: dict) -> str:
     """The figures as a few readable lines."""
     lat, rpc = report["latency_ms"], report["requests_per_client"]
     lines = [f"{report['clients']} clients ({report['conversation_clients']} in conversations) for "
-             f"{report['seconds']} s, mode {report['mode']}",
+             f"{report['seconds']} s, mode {report['mode']}, beside {report['local_clients']} local-mode clients",
+             f"ready after {report['ready_s']} s; first answer {report['first_answer_ms']} ms = "
+             f"{report['first_over_serial_p50']} x the serial p50 ({report['serial_p50_ms']} ms)",
              f"requests {report['requests']}  errors {report['errors']}  cross-talk {report['cross_talk']}  "
              f"server tracebacks {report['server_tracebacks']}",
              f"throughput {report['throughput_rps']} req/s  (per client {rpc['min']}..{rpc['max']} requests)",
              f"latency ms  p50 {lat['p50']}  p95 {lat['p95']}  max {lat['max']}"]
+    if report["local_clients"]:
+        local = report["latency_ms_by_kind"]["local"]
+        lines.append(f"local-mode latency ms  p50 {local['p50']}  p95 {local['p95']}  max {local['max']}")
     lines += [f"server {key} ms  p50 {v['p50']}  p95 {v['p95']}" for key, v in report["server_timings_ms"].items()]
     lines += [f"  error: {e}" for e in report["error_samples"]]
     lines += [f"  cross-talk: {c}" for c in report["cross_talk_samples"]]
@@ -438,12 +474,13 @@ def table(report: dict) -> str:
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
-    """Deal disjoint question lists to the standalone clients and conversations to the others."""
-    n_conv = args.clients // 2
+    """Deal disjoint question lists to the standalone and local clients, and conversations to the others."""
+    n_conv, n_alone = args.clients // 2, args.clients - args.clients // 2
     conversations = load_conversations(args.eval_dir)
     asked_in_conversations = {q for turns in conversations for q in turns}
-    questions = load_questions(args.eval_dir, asked_in_conversations)
-    return Plan(standalone=deal(questions, args.clients - n_conv, args.questions_per_client),
+    questions = deal(load_questions(args.eval_dir, asked_in_conversations), n_alone + args.local_clients,
+                     args.questions_per_client)
+    return Plan(standalone=questions[:n_alone], local=questions[n_alone:],
                 conversations=deal(conversations, n_conv, args.conversations_per_client))
 
 
@@ -454,6 +491,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients ask (60)")
     parser.add_argument("--mode", default="extractive", choices=["local", "openai", "extractive"],
                         help="generator: RAG_GENERATOR of the server and the mode every request asks for")
+    parser.add_argument("--local-clients", type=int, default=0,
+                        help="more clients beside them asking standalone questions in local mode (0); the server's "
+                        "default mode is then local, so that it is warm")
     parser.add_argument("--k", type=int, default=5, help="passages per answer (5)")
     parser.add_argument("--corpus", type=Path, default=ROOT / "seeds", help="articles to index (seeds/)")
     parser.add_argument("--data-dir", type=Path, help="serve this existing index instead of building one")
@@ -464,8 +504,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--startup-timeout", type=float, default=300.0, help="seconds to wait for the server")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.seconds <= 0:
-        parser.error("--clients must be >= 1 and --seconds > 0")
+    if args.clients < 1 or args.seconds <= 0 or args.local_clients < 0:
+        parser.error("--clients must be >= 1, --local-clients >= 0 and --seconds > 0")
     return args
 
 
@@ -482,18 +522,18 @@ def main(argv: list[str] | None = None) -> int:
     plan = make_plan(args)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
-        env = server_env(data_dir, args.mode)
+        env = server_env(data_dir, "local" if args.local_clients else args.mode)
         if not args.data_dir:
             build_index(args.corpus, env)
         with Server(env, Path(tmp) / "serve.log", args.startup_timeout) as server:
-            alone, replayed, ids = references(server.url, args.mode, args.k, args.timeout, plan)
-            tally = Tally(seen_ids=ids)
-            log.info("load: %d clients for %.0f s", args.clients, args.seconds)
-            elapsed = run_load(server.url, args, plan, alone, replayed, tally)
+            refs = references(server.url, args.mode, args.k, args.timeout, plan)
+            tally = Tally(seen_ids=refs.ids)
+            log.info("load: %d clients (and %d local) for %.0f s", args.clients, args.local_clients, args.seconds)
+            elapsed = run_load(server.url, args, plan, refs, tally)
             tracebacks = server.tracebacks()
             if tracebacks:
                 log.warning("server output ends:\n%s", server.log_tail())
-    report = summarize(args, plan, tally, elapsed, tracebacks)
+    report = summarize(args, plan, refs, tally, elapsed, tracebacks, server.ready_s)
     print(table(report))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))

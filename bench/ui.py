@@ -33,11 +33,11 @@ def measure(mode: str, question: str) -> dict:
     """Seconds from navigation to the first streamed text and to the first [n] marker."""
     from playwright.sync_api import sync_playwright
 
-    from ui.app import launch
+    from ui.server import serve
 
     port = free_port()
-    app = launch(Settings(answer=AnswerSettings(generator=mode)), port=port, block=False)
-    app.library.warm_up(mode)  # as a server that has been up for a few seconds has
+    server = serve(Settings(answer=AnswerSettings(generator=mode)), port=port, block=False)
+    server.library.ready.wait()  # as a server that has said "ready" is
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -52,7 +52,7 @@ def measure(mode: str, question: str) -> dict:
         page.wait_for_selector('#chat a[href^="#cite-"], #chat .refusal', timeout=300_000)
         done = time.perf_counter() - start
         browser.close()
-    app.close()
+    server.close()
     return {"mode": mode, "page_load_to_first_token_s": round(first, 2), "page_load_to_cited_answer_s": round(done, 2)}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -127,10 +128,18 @@ class LlmSettings(_Group):
 
 
 class ServeSettings(_Group):
-    """What `rag serve` keeps for its API clients."""
+    """How `rag serve` shares itself among clients: what it keeps for them, how many it answers at
+    once, and how long it lets answers finish when stopped."""
 
     conversations_kept: int = Field(1000, ge=1, description="Conversations kept for API clients; past this many, "
                                     "the least recently used is dropped.")
+    concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
+                             validation_alias="RAG_SERVE_CONCURRENCY",
+                             description="Retrieval and extractive (or endpoint) answers run at once; default: the "
+                             "number of cores. Local-model answers take turns on the one model context beside them.")
+    shutdown_grace_s: float = Field(10.0, ge=0, validation_alias="RAG_SERVE_SHUTDOWN_GRACE_S",
+                                    description="On SIGTERM or Ctrl-C, seconds the answers in flight may take to "
+                                    "finish before the server exits.")
 
 
 class Settings(BaseModel):

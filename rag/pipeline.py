@@ -27,11 +27,13 @@ from typing import Iterator
 from index.build import BuildReport, build_index
 from index.embed import Embedder
 from index.errors import RagError
+from index.sentences import split_sentences
 from index.settings import METHODS, MODES, IndexSettings, Settings
 from index.store import Store
 from rag import corpus, nlp, prompts
 from rag.cite.citer import Citer
 from rag.cite.markers import answer_text
+from rag.concurrency import AnswerSlots, ReadWriteLock
 from rag.conversation import Conversation, Conversations
 from rag.corpus import SUPPORTED_SUFFIXES, UploadRefused
 from rag.draft.extractive import extractive_text
@@ -49,6 +51,7 @@ from rag.transcript import save as save_transcript
 log = logging.getLogger(__name__)
 
 _AUTO = object()
+STOP_QUIET_S = 0.5  # a stop waits this long with no answer asked: a request taken just before asks within ms
 
 
 class Timer(dict):
@@ -148,10 +151,15 @@ def _any_supported(sentences: list[AnswerSentence]) -> bool:
 
 
 class Library:
-    """The index loaded once for an application (the UI and its API): an assistant per generator mode,
-    all sharing one retriever (a model is loaded on first use, then kept), the conversations kept for
-    API clients, the corpus listing, and articles added or removed (the index is then updated and the
-    assistants reloaded)."""
+    """The index loaded once for an application (the UI and its API), shared by every client at once:
+    an assistant per generator mode over one retriever (a model is loaded on first use, then kept),
+    the conversations kept for API clients, the corpus listing, and articles added or removed (the
+    index is then updated and the assistants reloaded).
+
+    Answers wait until `warm_up` is done (`ready`), then run side by side in their mode's lane
+    (`rag.concurrency.AnswerSlots`) and read the index under a shared lock that a re-index takes
+    alone, so an answer sees the old index or the new one, never a half-built one. One
+    conversation's turns are answered in order (its own lock)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -161,6 +169,12 @@ class Library:
         self._generators: dict[str, object] = {}
         self._assistants: dict[str, Assistant] = {}
         self.conversations = Conversations(settings.serve.conversations_kept)
+        self.slots = AnswerSlots(settings.serve.concurrency)
+        self.index_lock = ReadWriteLock()
+        self.ready = threading.Event()
+        self.problem: str | None = None  # why the warm-up could not answer (shown by `health`)
+        self.counts = {"articles": 0, "chunks": 0}
+        self.stopping = False
 
     @property
     def retriever(self) -> Retriever:
@@ -181,10 +195,63 @@ class Library:
                                                    generator=self._generators[mode], mode=mode)
             return self._assistants[mode]
 
-    def warm_up(self, mode: str) -> None:
-        """Load the index, the embedding model (the retriever embeds one query) and the generator
-        now, so the first question does not pay for them."""
-        self.assistant(mode)
+    def warm_up(self, modes: list[str]) -> None:
+        """Load everything an answer in these modes needs (index, BM25, embedder, spaCy, reader,
+        model) and answer one question from the index's own text in each, so that no client's
+        answer pays for loading; then set `ready`, even when the index cannot answer (each
+        question then gets the message that says what to do)."""
+        try:
+            self._warm(modes)
+            self.problem = None
+        except RagError as exc:
+            self.problem = str(exc)
+            log.warning("%s", exc)
+        finally:
+            self.ready.set()
+
+    def _warm(self, modes: list[str]) -> None:
+        bm25 = self.retriever.bm25
+        self.counts = {"articles": len({meta["source"] for meta in bm25.metas}), "chunks": len(bm25.ids)}
+        question = next(iter(split_sentences(bm25.texts[0])), "") if bm25.ids else ""
+        for mode in dict.fromkeys(modes):
+            assistant = self.assistant(mode)
+            if question:
+                assistant.ask(question[:self.settings.retrieval.max_question_chars])
+
+    def health(self) -> dict:
+        """Whether the server answers without loading first ("loading", "ready" or "stopping"), the
+        index's article and chunk counts, the answers running now, waiting for a lane and the most
+        seen running at once, and what the warm-up could not do, if anything."""
+        status = "stopping" if self.stopping else "ready" if self.ready.is_set() else "loading"
+        return {"status": status, **self.counts, "answering": self.slots.running, "waiting":
+                self.slots.asked - self.slots.running, "most_answering": self.slots.most_running, "problem": self.problem}
+
+    def stop(self, grace: float) -> bool:
+        """Say "stopping" (`health`) and wait up to `grace` seconds for the answers asked to finish
+        (questions that still come meanwhile are answered too); False if some had not."""
+        self.stopping = True
+        return self.slots.drain(grace, quiet=STOP_QUIET_S)
+
+    @contextmanager
+    def answering(self, mode: str) -> Iterator[Assistant]:
+        """The assistant for `mode`, once warm, holding its lane and a read of the index."""
+        with self.slots.slot(mode, self.ready), self.index_lock.reading():
+            yield self.assistant(mode)
+
+    def ask(self, question: str, mode: str, k: int | None = None, conversation_id: str | None = None) -> Answer:
+        """The API's answer: within the conversation `conversation_id` names (a new one when empty),
+        its turns in order; the answer carries the conversation's id."""
+        conversation = self.conversations.get(conversation_id)
+        with conversation.lock, self.answering(mode) as assistant:
+            answer = assistant.ask(question, conversation, k=k)
+        answer.conversation_id = conversation.id
+        return answer
+
+    def ask_stream(self, question: str, conversation: Conversation, mode: str,
+                   k: int | None = None) -> Iterator[str | Answer]:
+        """`Assistant.ask_stream` in this conversation, its turns in order, sharing the server."""
+        with conversation.lock, self.answering(mode) as assistant:
+            yield from assistant.ask_stream(question, conversation, k=k)
 
     def search(self, question: str, k: int | None = None, filters: Filters | None = None,
                method: str | None = None) -> list[Passage]:
@@ -193,8 +260,9 @@ class Library:
 
     def articles(self) -> list[list]:
         """[source, title, publisher, date, chunks, sentences addressed to an AI] per indexed article."""
-        retriever = self.retriever
-        addressed = retriever.store.addressed_per_source()
+        with self.index_lock.reading():
+            retriever = self.retriever
+            addressed = retriever.store.addressed_per_source()
         rows: dict[str, list] = {}
         for meta in retriever.bm25.metas:
             source = meta["source"]
@@ -213,9 +281,14 @@ class Library:
         corpus.remove_file(self.settings.index.corpus_dir, source)
 
     def reindex(self) -> BuildReport:
-        """Bring the index up to date with the corpus folder and reload the assistants."""
-        report = build_index(self.settings, embedder=self.embedder, progress=True)
-        self.reload()
+        """Bring the index up to date with the corpus folder and reload the assistants, alone: the
+        answers in flight finish on the old index first, and those asked meanwhile wait for the
+        new one, which is loaded (and its counts taken) before they go on."""
+        with self.index_lock.writing():
+            report = build_index(self.settings, embedder=self.embedder, progress=True)
+            modes = list(self._assistants)
+            self.reload()
+            self.warm_up(modes)
         return report
 
     def reload(self) -> None:

@@ -2,12 +2,13 @@
 
 import json
 import shutil
+import threading
 import time
 
 import pytest
 
 from index.build import build_index
-from index.settings import AnswerSettings, IndexSettings, Settings
+from index.settings import AnswerSettings, IndexSettings, ServeSettings, Settings
 
 from conftest import OUT, SEEDS, free_port
 
@@ -22,18 +23,19 @@ The Basra oil terminal exported 3.4 million barrels per day in March, officials 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, embedder):
-    from ui.app import launch
+    from ui.server import serve
 
     corpus = tmp_path_factory.mktemp("ui-corpus")
     for p in SEEDS.glob("*.txt"):
         shutil.copy(p, corpus)
     (corpus / "attack.txt").write_text(ATTACK)
-    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"), answer=AnswerSettings(mode="extractive"))
+    settings = Settings(index=IndexSettings(corpus_dir=corpus, data_dir=corpus / ".data"),
+                        answer=AnswerSettings(mode="extractive"), serve=ServeSettings(concurrency=4))
     build_index(settings, embedder=embedder, progress=False)
     port = free_port()
-    app = launch(settings, port=port, block=False)
-    yield f"http://127.0.0.1:{port}/", app, settings
-    app.close()
+    server = serve(settings, port=port, block=False)
+    yield f"http://127.0.0.1:{port}/", server, settings
+    server.close()
 
 
 def test_api_returns_the_ask_json(app_url):
@@ -74,6 +76,65 @@ def test_api_holds_a_conversation_per_client(app_url):
     assert min(c["id"] for c in follow["citations"]) > max(c["id"] for c in first["citations"])
     unknown = one.predict("Why?", "extractive", 5, "not-a-conversation", api_name="/ask")
     assert "start a new conversation" in unknown["error"]
+
+
+CONVERSATIONS = {  # two clients' conversations: (question, what the answer says, who the follow-up is about)
+    "one": [("Who is the secretary-general of Kataib Hezbollah?", "al-Hamidawi", ""),
+            ("What did he call for regarding the embassy?", "closure of the US embassy", "al-Hamidawi")],
+    "two": [("Who leads Kata'ib Sayyid al-Shuhada?", "al-Walaei", ""),
+            ("What did he vow?", "set the Middle East on fire", "al-Shuhada")],
+}
+
+
+def test_two_clients_are_answered_in_parallel_in_their_own_conversations(app_url):
+    from gradio_client import Client
+
+    url, server, _ = app_url
+    problems, ids = [], {}
+
+    def hold(who: str) -> None:
+        client = Client(url, verbose=False)
+        for _ in range(3):
+            cid = ""
+            for question, says, about in CONVERSATIONS[who]:
+                answer = client.predict(question, "extractive", 5, cid, api_name="/ask")
+                if says not in answer.get("answer", "") or about not in answer.get("standalone_question", "") \
+                        or (cid and answer["conversation_id"] != cid):
+                    problems.append((who, question, answer))
+                cid = answer.get("conversation_id", "")
+                ids.setdefault(who, set()).add(cid)
+
+    clients = [threading.Thread(target=hold, args=(who,)) for who in CONVERSATIONS]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join(300)
+    assert not problems
+    assert len(ids["one"]) == len(ids["two"]) == 3 and not ids["one"] & ids["two"]
+    assert server.library.slots.most_running >= 2  # the two were answered at the same time, not in turn
+
+
+def test_a_question_during_a_reindex_gets_a_correct_answer(app_url, tmp_path):
+    from gradio_client import Client
+
+    url, server, _ = app_url
+    library, client = server.library, Client(url, verbose=False)
+    article = tmp_path / "basra.txt"
+    article.write_text("Basra port reopens\n\nThe port of Umm Qasr near Basra reopened to tankers on Sunday, "
+                       "the port authority said.\n")
+    library.add_articles([str(article)])
+    reindexing = threading.Thread(target=library.reindex)
+    reindexing.start()
+    answers, during = [], 0
+    while reindexing.is_alive() or not answers:
+        during += reindexing.is_alive()
+        answers.append(client.predict("Who leads Kata'ib Sayyid al-Shuhada?", "extractive", 5, api_name="/ask"))
+    reindexing.join()
+    assert during >= 1 and all("al-Walaei" in a.get("answer", "") for a in answers), answers
+    new = client.predict("When did the port of Umm Qasr reopen to tankers?", "extractive", 5, api_name="/ask")
+    assert "Sunday" in new["answer"]
+    library.remove_article("basra.txt")
+    library.reindex()
 
 
 def test_corpus_upload_checks(app_url, tmp_path):

@@ -8,11 +8,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.pipeline import Settings  # noqa: E402
-from ui.app import launch  # noqa: E402
+from ui.server import serve  # noqa: E402
 
 parser = argparse.ArgumentParser(prog="rag serve", description="Serve the chat UI.")
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--port", type=int, default=7860)
 args = parser.parse_args()
 logging.basicConfig(level=logging.WARNING, format="rag: %(message)s")
-launch(Settings(), args.host, args.port)
+serve(Settings(), args.host, args.port)

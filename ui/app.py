@@ -9,9 +9,7 @@ only through its face (`rag.pipeline`) and the shared shapes (`rag.schema`).
 from __future__ import annotations
 
 import html
-import logging
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +19,6 @@ from rag.pipeline import (MODES, SUPPORTED_SUFFIXES, BuildReport, Conversation, 
                           UploadRefused, check_question, save_transcript)
 from rag.schema import Answer, Citation
 from ui import render
-
-log = logging.getLogger(__name__)
 
 @dataclass
 class ChatState:
@@ -36,7 +32,7 @@ def _stream(library: Library, message: str, history: list, state: ChatState, mod
     """Yield (history, sources, state) while the answer streams, then with the final cited answer."""
     history = history + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": ""}]
     text = ""
-    for item in library.assistant(mode).ask_stream(message, state.conversation, k=int(k)):
+    for item in library.ask_stream(message, state.conversation, mode, k=int(k)):
         if isinstance(item, Answer):
             state.citations.update({c.id: c for c in item.citations})
             history[-1]["content"] = render.answer_html(item)
@@ -71,11 +67,7 @@ def make_api(library: Library):
 
     def ask(question: str, mode: str = "extractive", k: int = 5, conversation_id: str = "") -> dict:
         try:
-            conversation = library.conversations.get(conversation_id)
-            with conversation.lock:
-                answer = library.assistant(mode).ask(question, conversation, k=int(k))
-                answer.conversation_id = conversation.id
-                return answer.model_dump()
+            return library.ask(question, mode, int(k), conversation_id).model_dump()
         except RagError as exc:
             return {"question": question, "conversation_id": conversation_id or None, "error": str(exc)}
 
@@ -204,12 +196,31 @@ def _image(out: Path, name: str) -> str | None:
     return str(path) if path.exists() else None
 
 
+LOADING = ("**Loading the index and the models…** Questions asked now are answered as soon as loading is done "
+           "(usually under a minute).")
+
+
+def loading_banner(app: gr.Blocks, library: Library) -> None:
+    """A line that says the server is still loading, checked on page load and every second until
+    it is ready."""
+    banner = gr.Markdown(LOADING, visible=not library.ready.is_set(), elem_id="loading")
+    timer = gr.Timer(1.0, active=not library.ready.is_set())
+
+    def check():
+        ready = library.ready.is_set()
+        return gr.update(visible=not ready), gr.Timer(active=not ready)
+
+    for trigger in (app.load, timer.tick):
+        trigger(check, None, [banner, timer], api_name=False, queue=False)
+
+
 def build_app(settings: Settings, qa: Path = Path("eval/qa.jsonl")) -> gr.Blocks:
     """The whole app over one index."""
     library = Library(settings)
     with gr.Blocks(title="Cited answers over the news") as app:
         gr.Markdown("## Cited answers over the news\nEvery sentence is checked against the article it cites; "
                     "click a [n] marker to read the quote in its article.")
+        loading_banner(app, library)
         with gr.Tab("Chat"):
             chat_tab(library)
         with gr.Tab("Corpus"):
@@ -219,21 +230,4 @@ def build_app(settings: Settings, qa: Path = Path("eval/qa.jsonl")) -> gr.Blocks
         app.load(refresh, None, [table, which], api_name=False)
         gr.api(make_api(library), api_name="ask")
     app.library = library
-    return app
-
-
-def _warm(library: Library, mode: str) -> None:
-    try:
-        library.warm_up(mode)
-    except RagError as exc:  # shown again, in the page, when a question needs it
-        log.warning("%s", exc)
-
-
-def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
-    """Start the server (blocking unless `block` is False, as tests do)."""
-    app = build_app(settings)
-    threading.Thread(target=_warm, args=(app.library, settings.answer.mode), daemon=True).start()
-    app.queue(default_concurrency_limit=1)
-    app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=render.CSS, js=render.JS,
-               show_error=True)
     return app

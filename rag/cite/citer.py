@@ -68,7 +68,7 @@ class Citer:
              conversation: Conversation) -> tuple[list[AnswerSentence], list[Citation]]:
         """Split the draft into sentences, align and judge each, number the citations."""
         drafts = [text[a:b] for a, b in sentence_spans(text)]
-        sentence_vectors = self.embedder.embed(drafts) if drafts else []
+        sentence_vectors = self._vectors(drafts, candidates, vectors)
         embed = self.embedder.embed  # a draft sentence, or one of its clauses, addressed to an AI (`index.addressed`)
         steering = [a or b for a, b in zip(self.detector.flags(drafts, sentence_vectors, embed),
                                            self.detector.clause_flags(drafts, embed))] if drafts else []
@@ -87,3 +87,12 @@ class Citer:
                     ids.append(cite.id)
             sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))
         return sentences, sorted(citations.values(), key=lambda c: c.id)
+
+    def _vectors(self, drafts: list[str], candidates: list[SourceSentence], vectors: list[list[float]]
+                 ) -> list[list[float]]:
+        """The drafts' embeddings: a draft sentence that is a candidate's own text (every sentence of
+        an extractive answer) has its vector already; only the others are embedded."""
+        known = {c.text: v for c, v in zip(candidates, vectors)}
+        missing = list(dict.fromkeys(d for d in drafts if d not in known))
+        known.update(zip(missing, self.embedder.embed(missing) if missing else []))
+        return [known[d] for d in drafts]
