@@ -175,6 +175,7 @@ class Library:
         self.problem: str | None = None  # why the warm-up could not answer (shown by `health`)
         self.counts = {"articles": 0, "chunks": 0}
         self.stopping = False
+        self.sample_question = ""  # the warm-up's question: the first sentence of the index's first passage
 
     @property
     def retriever(self) -> Retriever:
@@ -212,11 +213,12 @@ class Library:
     def _warm(self, modes: list[str]) -> None:
         bm25 = self.retriever.bm25
         self.counts = {"articles": len({meta["source"] for meta in bm25.metas}), "chunks": len(bm25.ids)}
-        question = next(iter(split_sentences(bm25.texts[0])), "") if bm25.ids else ""
+        first = next(iter(split_sentences(bm25.texts[0])), "") if bm25.ids else ""
+        self.sample_question = first[:self.settings.retrieval.max_question_chars]
         for mode in dict.fromkeys(modes):
             assistant = self.assistant(mode)
-            if question:
-                assistant.ask(question[:self.settings.retrieval.max_question_chars])
+            if self.sample_question:
+                assistant.ask(self.sample_question)
 
     def health(self) -> dict:
         """Whether the server answers without loading first ("loading", "ready" or "stopping"), the
