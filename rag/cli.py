@@ -193,9 +193,9 @@ def cmd_mine_negatives(args: argparse.Namespace) -> int:
 
 def cmd_train_addressed(args: argparse.Namespace) -> int:
     """Train the addressed-to-AI detector (see index.train_addressed); writes its weights."""
-    from rag.pipeline import train_addressed
+    from index.train_addressed import train
 
-    print(json.dumps(train_addressed(args.out), indent=2))
+    print(json.dumps(train(args.out, args.bbc_index), indent=2))
     return 0
 
 
@@ -294,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-addressed", help="train the detector of sentences addressed to an AI")
     p.add_argument("--out", type=Path, default=Path("index/guard_data/addressed.json"),
                    help="weights file (default: the committed index/guard_data/addressed.json)")
+    p.add_argument("--bbc-index", type=Path, default=None,
+                   help="data folder of an index of the 2,225 BBC articles (e.g. .rag/bbc/data): its stored "
+                        "sentence vectors are reused, read from a copy; without it the sentences are embedded")
     p.set_defaults(func=cmd_train_addressed)
 
     p = sub.add_parser("serve", help="open the chat UI on 127.0.0.1")
