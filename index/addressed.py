@@ -53,9 +53,23 @@ def weights_sha256(path: Path = WEIGHTS) -> str:
 
 def as_seen(text: str) -> str:
     """The text as a reader sees it: NFKC, format characters (zero-width and the like) dropped,
-    look-alike Cyrillic and Greek letters read as Latin."""
+    look-alike Cyrillic and Greek letters read as Latin where they pass for Latin: in a word that
+    also holds Latin letters, or anywhere in a text written mostly in Latin letters. Russian or
+    Greek prose stays as written (mapped, it read as gibberish and was flagged as odd)."""
     text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").translate(_LOOK_ALIKES)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(_is_latin(ch) for ch in letters)
+    if 2 * latin > len(letters):
+        return text.translate(_LOOK_ALIKES)
+    return _WORD.sub(lambda m: m.group().translate(_LOOK_ALIKES) if any(map(_is_latin, m.group())) else m.group(), text)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha() or "LATIN" in unicodedata.name(ch, "")
 
 
 class AddressedDetector:
