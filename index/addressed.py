@@ -107,16 +107,24 @@ class AddressedDetector:
             scores.append(1 / (1 + math.exp(-max(min(float(logit), 50.0), -50.0))))
         return scores
 
-    def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
-        """Which sentences are addressed to an AI; `vectors` are their embeddings, and `embed` embeds
-        the few whose seen form differs from their characters (zero-width or look-alike letters)."""
+    def scores(self, texts: list[str], vectors: list[list[float]], embed) -> list[float]:
+        """P(addressed to an AI) of each sentence as seen; `vectors` are their embeddings, and `embed`
+        embeds the few whose seen form differs from their characters (zero-width or look-alike letters)."""
         seen = [as_seen(t) for t in texts]
         changed = [i for i, (t, s) in enumerate(zip(texts, seen)) if t != s]
         vectors = list(vectors)
         for i, v in zip(changed, embed([seen[i] for i in changed]) if changed else []):
             vectors[i] = v
-        threshold = self.weights["threshold"]
-        return [p >= threshold for p in self.probabilities(seen, vectors)]
+        return self.probabilities(seen, vectors)
+
+    @property
+    def threshold(self) -> float:
+        """The probability from which a sentence is flagged (chosen by `rag train-addressed`)."""
+        return float(self.weights["threshold"])
+
+    def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
+        """Which sentences are addressed to an AI (`scores` at or above the threshold)."""
+        return [p >= self.threshold for p in self.scores(texts, vectors, embed)]
 
     def clause_flags(self, texts: list[str], embed) -> list[bool]:
         """Which texts hold a clause that on its own is addressed to an AI (CLAUSE_THRESHOLD); for

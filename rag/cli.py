@@ -40,6 +40,12 @@ def _loaded(make):
         gc.enable()
 
 
+def shorten(text: str, width: int = 160) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     """Build or update the index over a folder of articles."""
     from rag.pipeline import build_index
@@ -52,9 +58,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"  skipped {name}")
     if report.addressed:
         print(f"{len(report.addressed)} articles carry sentences addressed to an AI, kept in the index but never "
-              "used as evidence:")
+              f"used as evidence (p: the detector's probability, flagged from {report.threshold:.2f}):")
         for source, n in report.addressed.items():
             print(f"  {source}: {n} sentence{'s' if n > 1 else ''}")
+            for text, p in report.flagged.get(source, []):
+                print(f"    p={p:.2f} {shorten(text)!r}")
     return 0
 
 
