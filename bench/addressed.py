@@ -34,7 +34,7 @@ def overlaps(sentence: str, span: str, share: float = 0.5) -> bool:
     `share` of the shorter of the two, compared as seen (a headline that names the same refinery as
     the planted text does not overlap it; a planted span split over two sentences overlaps both)."""
     a, b = as_seen(sentence).strip(), as_seen(span).strip()
-    if len(a.split()) < 3 or not b:  # a one- or two-word line ("Sport") is no planted sentence
+    if len(a) < 15 or not b:  # a word or two ("Sport") is no planted sentence (characters: Japanese has no spaces)
         return False
     match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return match.size >= share * min(len(a), len(b))
