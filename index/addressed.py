@@ -53,9 +53,23 @@ def weights_sha256(path: Path = WEIGHTS) -> str:
 
 def as_seen(text: str) -> str:
     """The text as a reader sees it: NFKC, format characters (zero-width and the like) dropped,
-    look-alike Cyrillic and Greek letters read as Latin."""
+    look-alike Cyrillic and Greek letters read as Latin where they pass for Latin: in a word that
+    also holds Latin letters, or anywhere in a text written mostly in Latin letters. Russian or
+    Greek prose stays as written (mapped, it read as gibberish and was flagged as odd)."""
     text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").translate(_LOOK_ALIKES)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(_is_latin(ch) for ch in letters)
+    if 2 * latin > len(letters):
+        return text.translate(_LOOK_ALIKES)
+    return _WORD.sub(lambda m: m.group().translate(_LOOK_ALIKES) if any(map(_is_latin, m.group())) else m.group(), text)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha() or "LATIN" in unicodedata.name(ch, "")
 
 
 class AddressedDetector:
@@ -93,16 +107,24 @@ class AddressedDetector:
             scores.append(1 / (1 + math.exp(-max(min(float(logit), 50.0), -50.0))))
         return scores
 
-    def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
-        """Which sentences are addressed to an AI; `vectors` are their embeddings, and `embed` embeds
-        the few whose seen form differs from their characters (zero-width or look-alike letters)."""
+    def scores(self, texts: list[str], vectors: list[list[float]], embed) -> list[float]:
+        """P(addressed to an AI) of each sentence as seen; `vectors` are their embeddings, and `embed`
+        embeds the few whose seen form differs from their characters (zero-width or look-alike letters)."""
         seen = [as_seen(t) for t in texts]
         changed = [i for i, (t, s) in enumerate(zip(texts, seen)) if t != s]
         vectors = list(vectors)
         for i, v in zip(changed, embed([seen[i] for i in changed]) if changed else []):
             vectors[i] = v
-        threshold = self.weights["threshold"]
-        return [p >= threshold for p in self.probabilities(seen, vectors)]
+        return self.probabilities(seen, vectors)
+
+    @property
+    def threshold(self) -> float:
+        """The probability from which a sentence is flagged (chosen by `rag train-addressed`)."""
+        return float(self.weights["threshold"])
+
+    def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
+        """Which sentences are addressed to an AI (`scores` at or above the threshold)."""
+        return [p >= self.threshold for p in self.scores(texts, vectors, embed)]
 
     def clause_flags(self, texts: list[str], embed) -> list[bool]:
         """Which texts hold a clause that on its own is addressed to an AI (CLAUSE_THRESHOLD); for

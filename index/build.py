@@ -45,6 +45,9 @@ class BuildReport:
     added: int = 0
     removed: int = 0
     addressed: dict[str, int] = field(default_factory=dict)  # source -> its sentences addressed to an AI
+    # source -> (sentence, the detector's probability) of each, most probable first: shown so a user can judge
+    flagged: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    threshold: float = 0.0  # the detector's threshold, for saying how sure it is
 
 
 def bm25_dir(settings: Settings) -> Path:
@@ -95,8 +98,10 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     if cached is None or cached.fingerprint != wanted or store.stamp() != wanted:
         _update_bm25(store, cached, found, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", found.files, len(found.wanted), len(new), len(stale))
+    flagged = store.flagged()
     return BuildReport(found.files, found.skipped, len(found.wanted), len(new), len(stale),
-                       store.addressed_per_source())
+                       {source: len(found) for source, found in flagged.items()}, flagged,
+                       AddressedDetector().threshold)
 
 
 @dataclass
@@ -150,7 +155,8 @@ def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settin
             batch = chunks[i:i + BATCH]
             vectors, sentences, sentence_vectors = _embed(batch, embedder, settings)
             texts = [text for group in sentences.values() for text in group]
-            store.add(batch, vectors, sentences, sentence_vectors, detector.flags(texts, sentence_vectors, embedder.embed))
+            scores = detector.scores(texts, sentence_vectors, embedder.embed)
+            store.add(batch, vectors, sentences, sentence_vectors, [p >= detector.threshold for p in scores], scores)
             bar.update(len(batch))
 
 

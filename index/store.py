@@ -90,16 +90,19 @@ class Store:
             offset += PAGE
 
     def add(self, chunks: list[Chunk], vectors: list[list[float]], sentences: dict[str, list[str]],
-            sentence_vectors: list[list[float]], addressed: list[bool]) -> None:
-        """Upsert chunks with their vectors, after their sentences (chunk id -> texts; vectors and
-        addressed-to-an-AI marks in the same order) with theirs (same id, same content: idempotent)."""
+            sentence_vectors: list[list[float]], addressed: list[bool], scores: list[float] | None = None) -> None:
+        """Upsert chunks with their vectors, after their sentences (chunk id -> texts; vectors,
+        addressed-to-an-AI marks and the detector's probabilities in the same order) with theirs (same
+        id, same content: idempotent)."""
         rows = [(f"{chunk}-{n}", chunk, text) for chunk, texts in sentences.items() for n, text in enumerate(texts)]
         source = {c.id: c.source for c in chunks}
+        scores = scores if scores is not None else [float(flag) for flag in addressed]
         if rows:
             self.sentences.upsert(ids=[i for i, _, _ in rows], embeddings=sentence_vectors,
                                   documents=[text for _, _, text in rows],
-                                  metadatas=[{"chunk_id": chunk, "source": source[chunk], "addressed": flag}
-                                             for (_, chunk, _), flag in zip(rows, addressed)])
+                                  metadatas=[{"chunk_id": chunk, "source": source[chunk], "addressed": flag,
+                                              "addressed_p": round(float(p), 4)}
+                                             for (_, chunk, _), flag, p in zip(rows, addressed, scores)])
         self.collection.upsert(ids=[c.id for c in chunks], embeddings=vectors, documents=[c.text for c in chunks],
                                metadatas=[c.metadata() for c in chunks])
 
@@ -126,6 +129,17 @@ class Store:
             where = {"$and": [where, {"chunk_id": {"$in": list(chunk_ids)}}]}
         found = self.sentences.get(where=where, include=["documents", "metadatas"])
         return [(m.get("source", ""), text) for text, m in zip(found["documents"], found["metadatas"])]
+
+    def flagged(self) -> dict[str, list[tuple[str, float]]]:
+        """Article -> its sentences marked as addressed to an AI with the detector's probability, most
+        probable first (a sentence that overlapping chunks both hold is listed once)."""
+        found = self.sentences.get(where={"addressed": True}, include=["documents", "metadatas"])
+        seen = {(m.get("source", ""), text): float(m.get("addressed_p", 1.0))
+                for text, m in zip(found["documents"], found["metadatas"])}
+        out: dict[str, list[tuple[str, float]]] = {}
+        for (source, text), p in sorted(seen.items(), key=lambda item: (item[0][0], -item[1])):
+            out.setdefault(source, []).append((text, p))
+        return out
 
     def addressed_per_source(self) -> dict[str, int]:
         """Article -> how many of its sentences are marked as addressed to an AI (a sentence that

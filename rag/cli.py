@@ -40,6 +40,12 @@ def _loaded(make):
         gc.enable()
 
 
+def shorten(text: str, width: int = 160) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     """Build or update the index over a folder of articles."""
     from rag.pipeline import build_index
@@ -52,9 +58,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"  skipped {name}")
     if report.addressed:
         print(f"{len(report.addressed)} articles carry sentences addressed to an AI, kept in the index but never "
-              "used as evidence:")
+              f"used as evidence (p: the detector's probability, flagged from {report.threshold:.2f}):")
         for source, n in report.addressed.items():
             print(f"  {source}: {n} sentence{'s' if n > 1 else ''}")
+            for text, p in report.flagged.get(source, []):
+                print(f"    p={p:.2f} {shorten(text)!r}")
     return 0
 
 
@@ -193,9 +201,9 @@ def cmd_mine_negatives(args: argparse.Namespace) -> int:
 
 def cmd_train_addressed(args: argparse.Namespace) -> int:
     """Train the addressed-to-AI detector (see index.train_addressed); writes its weights."""
-    from rag.pipeline import train_addressed
+    from index.train_addressed import train
 
-    print(json.dumps(train_addressed(args.out), indent=2))
+    print(json.dumps(train(args.out, args.bbc_index), indent=2))
     return 0
 
 
@@ -294,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-addressed", help="train the detector of sentences addressed to an AI")
     p.add_argument("--out", type=Path, default=Path("index/guard_data/addressed.json"),
                    help="weights file (default: the committed index/guard_data/addressed.json)")
+    p.add_argument("--bbc-index", type=Path, default=None,
+                   help="data folder of an index of the 2,225 BBC articles (e.g. .rag/bbc/data): its stored "
+                        "sentence vectors are reused, read from a copy; without it the sentences are embedded")
     p.set_defaults(func=cmd_train_addressed)
 
     p = sub.add_parser("serve", help="open the chat UI on 127.0.0.1")

@@ -164,10 +164,18 @@ def _remove(library: Library, source: str | None) -> str:
 def reindexed(report: BuildReport) -> str:
     """What re-indexing did, as the Corpus tab says it."""
     skipped = f"; skipped {', '.join(report.skipped)}" if report.skipped else ""
-    flagged = (f" {len(report.addressed)} carry sentences addressed to an AI, kept but never used as evidence: "
-               f"{', '.join(report.addressed)}." if report.addressed else "")
+    flagged = (f" {len(report.addressed)} carry sentences addressed to an AI, kept but never used as evidence "
+               f"(p: how sure the detector is; it flags from {report.threshold:.2f}):" if report.addressed else "")
+    lines = [f"\n- {html.escape(source)}: " + "; ".join(f"p={p:.2f} “{html.escape(_short(text))}”" for text, p in found[:3])
+             + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+             for source, found in report.flagged.items()]
     return (f"Indexed {report.files} articles ({report.chunks} chunks, {report.added} new, {report.removed} removed)"
-            f"{skipped}.{flagged}")
+            f"{skipped}.{flagged}" + "".join(lines))
+
+
+def _short(text: str, width: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def eval_tab(library: Library, qa: Path) -> None:
