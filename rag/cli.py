@@ -40,15 +40,9 @@ def _loaded(make):
         gc.enable()
 
 
-def shorten(text: str, width: int = 160) -> str:
-    """`text` on one line, cut to `width` characters with an ellipsis."""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "…"
-
-
 def cmd_index(args: argparse.Namespace) -> int:
     """Build or update the index over a folder of articles."""
-    from rag.pipeline import build_index
+    from rag.pipeline import build_index, one_line
 
     settings = _settings(args)
     report = build_index(settings, args.source, progress=not args.quiet, rebuild=args.rebuild)
@@ -62,7 +56,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         for source, n in report.addressed.items():
             print(f"  {source}: {n} sentence{'s' if n > 1 else ''}")
             for text, p in report.flagged.get(source, []):
-                print(f"    p={p:.2f} {shorten(text)!r}")
+                print(f"    p={p:.2f} {one_line(text, 160)!r}")
     return 0
 
 
@@ -201,9 +195,9 @@ def cmd_mine_negatives(args: argparse.Namespace) -> int:
 
 def cmd_train_addressed(args: argparse.Namespace) -> int:
     """Train the addressed-to-AI detector (see index.train_addressed); writes its weights."""
-    from index.train_addressed import train
+    from rag.pipeline import train_addressed
 
-    print(json.dumps(train(args.out, args.bbc_index), indent=2))
+    print(json.dumps(train_addressed(args.out, args.bbc_index), indent=2))
     return 0
 
 

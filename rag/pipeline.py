@@ -46,6 +46,7 @@ from rag.llm.generate import Generator, LocalGenerator, make_generator
 from rag.question.read import check_question, read
 from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.schema import Answer, AnswerSentence, Passage
+from rag.text import one_line
 from rag.transcript import save as save_transcript
 
 log = logging.getLogger(__name__)
@@ -395,14 +396,15 @@ def mine_negatives(work: Path, out: Path, per_question: int = 6, progress: bool 
     return len(mined)
 
 
-def train_addressed(out: Path) -> dict:
-    """`rag train-addressed`: train the detector of sentences addressed to an AI (`index.train_addressed`)."""
+def train_addressed(out: Path, bbc_index: Path | None = None) -> dict:
+    """`rag train-addressed`: train the detector of sentences addressed to an AI (`index.train_addressed`),
+    reusing the sentence vectors of an index of the BBC articles in `bbc_index` when given."""
     from index.train_addressed import train
 
-    return train(out)
+    return train(out, bbc_index)
 
 
 __all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library",
            "METHODS", "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused",
            "article_blocks", "build_index", "check_question", "evaluate", "evaluate_sets", "fit_combiner",
-           "mine_negatives", "news_corpus", "save_transcript", "train_addressed", "train_reader"]
+           "mine_negatives", "news_corpus", "one_line", "save_transcript", "train_addressed", "train_reader"]

@@ -67,3 +67,9 @@ def names_and_numbers(text: str) -> set[str]:
     for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'’-]+", norm):
         found.add(m.group().lower().rstrip("'"))
     return {e for e in found if e not in STOPWORDS}
+
+
+def one_line(text: str, width: int) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis: a sentence quoted in a report."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"

@@ -16,7 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.pipeline import (MODES, SUPPORTED_SUFFIXES, BuildReport, Conversation, Library, RagError, Settings,
-                          UploadRefused, check_question, save_transcript)
+                          UploadRefused, check_question, one_line, save_transcript)
 from rag.schema import Answer, Citation
 from ui import render
 
@@ -166,16 +166,11 @@ def reindexed(report: BuildReport) -> str:
     skipped = f"; skipped {', '.join(report.skipped)}" if report.skipped else ""
     flagged = (f" {len(report.addressed)} carry sentences addressed to an AI, kept but never used as evidence "
                f"(p: how sure the detector is; it flags from {report.threshold:.2f}):" if report.addressed else "")
-    lines = [f"\n- {html.escape(source)}: " + "; ".join(f"p={p:.2f} “{html.escape(_short(text))}”" for text, p in found[:3])
+    lines = [f"\n- {html.escape(source)}: " + "; ".join(f"p={p:.2f} “{html.escape(one_line(text, 120))}”" for text, p in found[:3])
              + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
              for source, found in report.flagged.items()]
     return (f"Indexed {report.files} articles ({report.chunks} chunks, {report.added} new, {report.removed} removed)"
             f"{skipped}.{flagged}" + "".join(lines))
-
-
-def _short(text: str, width: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def eval_tab(library: Library, qa: Path) -> None:
