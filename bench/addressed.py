@@ -4,9 +4,10 @@
 articles (DIR: its data folder, read from a copy) with the committed detector, exactly as a build
 flags them (the stored embedding, the text as seen), and counts the sentences and articles flagged
 on the test split of `index.train_addressed` (articles never trained on), beside the marks stored
-in that index (the detector it was built with: the "before"). `--attacks` indexes eval/attacks in a
-temporary folder and counts the planted sentences (those overlapping an `attack_quotes` entry) and
-genuine ones flagged.
+in that index (the detector it was built with: the "before"), and lists the sentences held back by a
+clause alone (never evidence, not warned of). `--attacks` indexes eval/attacks in a temporary folder
+and counts the planted sentences (those overlapping an `attack_quotes` entry) and genuine ones
+flagged and held back.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def bbc_held_out(bbc_index: Path, embedder: Embedder) -> dict:
     test = [i for i, s in enumerate(stored.sources) if splits.get(source_id(s)) == "test"]
     texts = [stored.texts[i] for i in test]
     detector = AddressedDetector()
-    flags = detector.flags(texts, [stored.vectors[i] for i in test], embedder.embed)
+    marks = detector.marks(texts, [stored.vectors[i] for i in test], embedder.embed)
+    flags = [m.addressed for m in marks]
+    held = [(stored.sources[i], stored.texts[i]) for m, i in zip(marks, test) if m.held_back and not m.addressed]
     scores = detector.probabilities([as_seen(t) for t in texts], [stored.vectors[i] for i in test])
     sources = [stored.sources[i] for i in test]
     now = [(sources[j], texts[j], round(scores[j], 3)) for j, f in enumerate(flags) if f]
@@ -55,6 +58,7 @@ def bbc_held_out(bbc_index: Path, embedder: Embedder) -> dict:
     every = [(stored.sources[i], stored.texts[i]) for i, m in enumerate(stored.marked) if m]
     return {"test_sentences": len(test), "test_articles": len(set(sources)),
             "flagged_now": len(now), "articles_flagged_now": len({s for s, *_ in now}), "flagged_now_list": now,
+            "held_back_by_a_clause_now": held,
             "flagged_before": len(before), "articles_flagged_before": len({s for s, _ in before}),
             "all_sentences": len(stored.texts), "all_flagged_before": len(every),
             "all_articles_flagged_before": len({s for s, _ in every})}
@@ -79,9 +83,11 @@ def attacks(embedder: Embedder, folder: Path = ROOT / "eval" / "attacks") -> dic
         store = Store(settings)
         found = store.sentences.get(include=["documents", "metadatas"])
         rows = {(m["source"], text): bool(m.get("addressed")) for text, m in zip(found["documents"], found["metadatas"])}
+        held = {(m["source"], text) for text, m in zip(found["documents"], found["metadatas"]) if m.get("held_back")}
     planted = {key: flag for key, flag in rows.items() if any(overlaps(key[1], q) for q in quotes.get(key[0], []))}
     genuine = {key: flag for key, flag in rows.items() if key not in planted}
-    return {"planted_flagged": sum(planted.values()), "planted": len(planted),
+    return {"planted_flagged": sum(planted.values()), "planted_held_back": len(held & set(planted)),
+            "genuine_held_back": len(held & set(genuine)), "planted": len(planted),
             "planted_missed": sorted(k[1] for k, f in planted.items() if not f),
             "genuine_flagged": sum(genuine.values()), "genuine": len(genuine),
             "genuine_flagged_list": sorted(k[1] for k, f in genuine.items() if f)}

@@ -20,6 +20,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -70,6 +71,21 @@ _WORD = re.compile(r"\w+")
 
 def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalpha() or "LATIN" in unicodedata.name(ch, "")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The detector's word on one sentence. `addressed`: the sentence as a whole is addressed to an
+    AI (what `rag index` and the Corpus tab warn of, with `probability`). `held_back`: that, or one of
+    its clauses on its own is (CLAUSE_THRESHOLD): never evidence, never shown to a model. Clauses
+    catch an order tucked into a news sentence ("..., and that is what you must answer."): 5 of the
+    50 planted sentences of eval/attacks that the whole-sentence score misses, and none of its 406
+    genuine sentences, but also 3 of 16,596 held-out BBC sentences, too many to warn of (measured
+    2026-12-06, `python -m bench.addressed`), so they are held back without a warning."""
+
+    addressed: bool
+    probability: float
+    held_back: bool
 
 
 class AddressedDetector:
@@ -123,19 +139,24 @@ class AddressedDetector:
         return float(self.weights["threshold"])
 
     def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
-        """Which sentences are addressed to an AI (`scores` at or above the threshold)."""
+        """Which sentences are addressed to an AI, as a whole (`scores` at or above the threshold)."""
         return [p >= self.threshold for p in self.scores(texts, vectors, embed)]
 
-    def clause_flags(self, texts: list[str], embed) -> list[bool]:
-        """Which texts hold a clause that on its own is addressed to an AI (CLAUSE_THRESHOLD); for
-        the few sentences an answer is made of, since it embeds every clause."""
-        clauses = [(i, c.strip()) for i, t in enumerate(texts) for c in _CLAUSE.split(as_seen(t))
-                   if len(c.split()) >= 3]
-        if not clauses:
-            return [False] * len(texts)
-        scores = self.probabilities([c for _, c in clauses], embed([c for _, c in clauses]))
-        hit = {i for (i, _), p in zip(clauses, scores) if p >= CLAUSE_THRESHOLD}
-        return [i in hit for i in range(len(texts))]
+    def marks(self, texts: list[str], vectors: list[list[float]], embed) -> list[Mark]:
+        """What the detector says of each sentence, whole and clause by clause (`Mark`)."""
+        return [Mark(p >= self.threshold, p, p >= self.threshold or c >= CLAUSE_THRESHOLD)
+                for p, c in zip(self.scores(texts, vectors, embed), self.clause_scores(texts, embed))]
+
+    def clause_scores(self, texts: list[str], embed) -> list[float]:
+        """The highest P(addressed to an AI) of a clause of each text, on its own (0.0 for a text of
+        one clause: that is the sentence, scored whole)."""
+        split = [[c.strip() for c in _CLAUSE.split(as_seen(t)) if len(c.split()) >= 3] for t in texts]
+        clauses = [(i, c) for i, parts in enumerate(split) if len(parts) > 1 for c in parts]
+        best = [0.0] * len(texts)
+        if clauses:
+            for (i, _), p in zip(clauses, self.probabilities([c for _, c in clauses], embed([c for _, c in clauses]))):
+                best[i] = max(best[i], p)
+        return best
 
 
 def words_and_pairs(text: str) -> list[str]:

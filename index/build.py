@@ -155,8 +155,7 @@ def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settin
             batch = chunks[i:i + BATCH]
             vectors, sentences, sentence_vectors = _embed(batch, embedder, settings)
             texts = [text for group in sentences.values() for text in group]
-            scores = detector.scores(texts, sentence_vectors, embedder.embed)
-            store.add(batch, vectors, sentences, sentence_vectors, [p >= detector.threshold for p in scores], scores)
+            store.add(batch, vectors, sentences, sentence_vectors, detector.marks(texts, sentence_vectors, embedder.embed))
             bar.update(len(batch))
 
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 READER_THRESHOLD = 0.51  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
-INDEX_FORMAT_VERSION = 6  # bump when cleaning, chunking or what is stored per chunk changes
+INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
 Method = Literal["hybrid", "dense", "bm25"]  # how passages are retrieved
 METHODS: tuple[str, ...] = get_args(Method)

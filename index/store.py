@@ -17,6 +17,7 @@ import logging
 from collections import Counter
 from urllib.parse import urlparse
 
+from index.addressed import Mark
 from index.errors import IndexCorrupt, IndexMissing, StoreUnavailable
 from index.models import Chunk
 from index.settings import Settings
@@ -90,19 +91,19 @@ class Store:
             offset += PAGE
 
     def add(self, chunks: list[Chunk], vectors: list[list[float]], sentences: dict[str, list[str]],
-            sentence_vectors: list[list[float]], addressed: list[bool], scores: list[float] | None = None) -> None:
-        """Upsert chunks with their vectors, after their sentences (chunk id -> texts; vectors,
-        addressed-to-an-AI marks and the detector's probabilities in the same order) with theirs (same
-        id, same content: idempotent)."""
+            sentence_vectors: list[list[float]], marks: list[Mark]) -> None:
+        """Upsert chunks with their vectors, after their sentences (chunk id -> texts; vectors and the
+        addressed-to-an-AI detector's marks in the same order) with theirs (same id, same content:
+        idempotent)."""
         rows = [(f"{chunk}-{n}", chunk, text) for chunk, texts in sentences.items() for n, text in enumerate(texts)]
         source = {c.id: c.source for c in chunks}
-        scores = scores if scores is not None else [float(flag) for flag in addressed]
         if rows:
             self.sentences.upsert(ids=[i for i, _, _ in rows], embeddings=sentence_vectors,
                                   documents=[text for _, _, text in rows],
-                                  metadatas=[{"chunk_id": chunk, "source": source[chunk], "addressed": flag,
-                                              "addressed_p": round(float(p), 4)}
-                                             for (_, chunk, _), flag, p in zip(rows, addressed, scores)])
+                                  metadatas=[{"chunk_id": chunk, "source": source[chunk], "addressed": mark.addressed,
+                                              "addressed_p": round(float(mark.probability), 4),
+                                              "held_back": mark.held_back}
+                                             for (_, chunk, _), mark in zip(rows, marks)])
         self.collection.upsert(ids=[c.id for c in chunks], embeddings=vectors, documents=[c.text for c in chunks],
                                metadatas=[c.metadata() for c in chunks])
 
@@ -120,9 +121,17 @@ class Store:
         return {text: list(vector) for text, vector in zip(found["documents"], found["embeddings"])}
 
     def addressed(self, chunk_ids: list[str] | None = None) -> list[tuple[str, str]]:
-        """(source, sentence text) of the sentences marked as addressed to an AI, in these chunks or
-        in the whole index."""
-        where: dict = {"addressed": True}
+        """(source, sentence text) of the sentences marked as addressed to an AI (as a whole), in
+        these chunks or in the whole index."""
+        return self._marked("addressed", chunk_ids)
+
+    def held_back(self, chunk_ids: list[str]) -> list[tuple[str, str]]:
+        """(source, sentence text) of the sentences of these chunks that are never evidence: addressed
+        to an AI as a whole or in a clause (`index.addressed.Mark`)."""
+        return self._marked("held_back", chunk_ids)
+
+    def _marked(self, mark: str, chunk_ids: list[str] | None) -> list[tuple[str, str]]:
+        where: dict = {mark: True}
         if chunk_ids is not None:
             if not chunk_ids:
                 return []

@@ -4,6 +4,7 @@
   local-model answers take turns on the one model context, in a lane of their own, so a slow local
   answer never holds up an extractive one. It counts the answers in flight, so that a stop can wait
   for them.
+* `TurnLock`: one conversation's turns are answered one at a time, in the order they came.
 * `ReadWriteLock`: answers read the index together; a re-index writes it alone, so an answer sees
   the index before the re-index or after it, never one half-built. A waiting writer goes first, so
   a stream of questions cannot starve it.
@@ -15,6 +16,27 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+class TurnLock:
+    """A lock granted in the order it was asked for (`threading.Lock` promises no order), so that one
+    conversation's turns, sent one after another, are answered in the order they came."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._issued = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket = self._issued
+            self._issued += 1
+            self._cond.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
 
 
 class ReadWriteLock:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from index.errors import RagError
+from rag.concurrency import TurnLock
 from rag.schema import Answer
 
 
@@ -25,7 +26,7 @@ class Conversation:
     resolved: list[str] = field(default_factory=list)
     numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    lock: TurnLock = field(default_factory=TurnLock, repr=False, compare=False)  # its turns, in order
 
     def number(self, key: tuple[str, int, int]) -> int:
         """The citation number of a span, assigned on first appearance."""

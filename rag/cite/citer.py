@@ -69,9 +69,7 @@ class Citer:
         """Split the draft into sentences, align and judge each, number the citations."""
         drafts = [text[a:b] for a, b in sentence_spans(text)]
         sentence_vectors = self._vectors(drafts, candidates, vectors)
-        embed = self.embedder.embed  # a draft sentence, or one of its clauses, addressed to an AI (`index.addressed`)
-        steering = [a or b for a, b in zip(self.detector.flags(drafts, sentence_vectors, embed),
-                                           self.detector.clause_flags(drafts, embed))] if drafts else []
+        steering = self._steering(drafts, sentence_vectors, candidates)
         sentences, citations = [], {}
         for draft, vector, steers in zip(drafts, sentence_vectors, steering):
             if steers or _LINK_OR_COMMAND.search(draft):
@@ -87,6 +85,19 @@ class Citer:
                     ids.append(cite.id)
             sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))
         return sentences, sorted(citations.values(), key=lambda c: c.id)
+
+    def _steering(self, drafts: list[str], vectors: list[list[float]], candidates: list[SourceSentence]
+                  ) -> list[bool]:
+        """Which draft sentences are addressed to an AI, whole or in a clause (`index.addressed`). A
+        candidate's own text was checked when it was indexed (a flagged one is never a candidate; the
+        candidates are the index's own sentences: 2,777 of 2,777 for 150 seed questions), so only
+        the sentences a model wrote are checked now."""
+        written = [i for i, d in enumerate(drafts) if d not in {c.text for c in candidates}]
+        marks = self.detector.marks([drafts[i] for i in written], [vectors[i] for i in written], self.embedder.embed)
+        steering = [False] * len(drafts)
+        for i, mark in zip(written, marks):
+            steering[i] = mark.held_back
+        return steering
 
     def _vectors(self, drafts: list[str], candidates: list[SourceSentence], vectors: list[list[float]]
                  ) -> list[list[float]]:

@@ -27,7 +27,7 @@ class Gathered:
     vectors: list[list[float]]  # one per candidate
     ranked: list[Ranked]
     answerability: Answerability
-    addressed: set[str]  # sentences of the passages the index marked as addressed to an AI
+    addressed: set[str]  # sentences of the passages the index holds back as addressed to an AI (whole or a clause)
 
 
 class Gatherer:

@@ -110,8 +110,9 @@ class Retriever:
         return [stored[t] for t in texts]
 
     def addressed(self, passages: list[Passage]) -> set[str]:
-        """The sentences of these passages that the index marked as addressed to an AI (`index.addressed`)."""
-        return {text for _, text in self.store.addressed([p.id for p in passages])}
+        """The sentences of these passages that the index holds back as addressed to an AI, as a whole
+        or in a clause (`index.addressed.Mark`)."""
+        return {text for _, text in self.store.held_back([p.id for p in passages])}
 
     def _passage(self, chunk_id: str, score: float, dense: float | None, bm25: float | None) -> Passage:
         pos = self.position[chunk_id]
