@@ -226,8 +226,9 @@ class Library:
         index's article and chunk counts, the answers running now, waiting for a lane and the most
         seen running at once, and what the warm-up could not do, if anything."""
         status = "stopping" if self.stopping else "ready" if self.ready.is_set() else "loading"
-        return {"status": status, **self.counts, "answering": self.slots.running, "waiting":
-                self.slots.asked - self.slots.running, "most_answering": self.slots.most_running, "problem": self.problem}
+        slots = self.slots
+        return {"status": status, **self.counts, "answering": slots.running, "waiting": slots.asked - slots.running,
+                "most_answering": slots.most_running, "problem": self.problem}
 
     def stop(self, grace: float) -> bool:
         """Say "stopping" (`health`) and wait up to `grace` seconds for the answers asked to finish

@@ -166,11 +166,15 @@ def reindexed(report: BuildReport) -> str:
     skipped = f"; skipped {', '.join(report.skipped)}" if report.skipped else ""
     flagged = (f" {len(report.addressed)} carry sentences addressed to an AI, kept but never used as evidence "
                f"(p: how sure the detector is; it flags from {report.threshold:.2f}):" if report.addressed else "")
-    lines = [f"\n- {html.escape(source)}: " + "; ".join(f"p={p:.2f} “{html.escape(one_line(text, 120))}”" for text, p in found[:3])
+    lines = [f"\n- {html.escape(source)}: " + "; ".join(_quoted(text, p) for text, p in found[:3])
              + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
              for source, found in report.flagged.items()]
     return (f"Indexed {report.files} articles ({report.chunks} chunks, {report.added} new, {report.removed} removed)"
             f"{skipped}.{flagged}" + "".join(lines))
+
+
+def _quoted(text: str, probability: float) -> str:
+    return f"p={probability:.2f} “{html.escape(one_line(text, 120))}”"
 
 
 def eval_tab(library: Library, qa: Path) -> None:
