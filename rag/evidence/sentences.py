@@ -8,6 +8,7 @@ its block, and every sentence in it gets `original[start:end]` as its quote.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,11 +58,11 @@ def load_document(path: str) -> Document | None:
 
 
 def _block_of(doc: Document, start: int, end: int) -> tuple[MappedText, int, int] | None:
+    """The block holding original [start, end), and the slice of its characters that maps inside it
+    (a block's spans run in reading order, so both ends are binary searches)."""
     for block in doc.blocks:
         if block.starts and block.starts[0] <= start and block.ends[-1] >= end:
-            a = next(i for i, s in enumerate(block.starts) if s >= start)
-            b = max(i for i, e in enumerate(block.ends) if e <= end) + 1
-            return block, a, b
+            return block, bisect_left(block.starts, start), bisect_right(block.ends, end)
     return None
 
 
