@@ -20,6 +20,7 @@ from rag.pipeline import (MODES, SUPPORTED_SUFFIXES, BuildReport, Conversation, 
 from rag.schema import Answer, Citation
 from ui import render
 
+
 @dataclass
 class ChatState:
     """One browser session's conversation and every citation shown in it."""
