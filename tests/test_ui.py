@@ -179,6 +179,20 @@ def ask(page, question: str):
 
 
 @pytest.mark.browser
+def test_the_page_says_it_is_loading_until_the_server_is_ready(seed_settings, browser):
+    from ui.server import Server
+
+    server = Server(seed_settings.changed(answer={"mode": "extractive"}), "127.0.0.1", free_port())
+    with server.library.lock:  # the warm-up waits here to open the index: the server stays loading
+        server.start()
+        page = open_chat(browser.new_context(), server.url)
+        assert page.locator("#loading").is_visible() and "Loading the index" in page.inner_text("#loading")
+    page.wait_for_selector("#loading", state="hidden", timeout=120_000)
+    assert server.library.ready.is_set()
+    server.close()
+
+
+@pytest.mark.browser
 def test_ask_stream_click_citation_and_read_highlight(app_url, browser):
     url, _, _ = app_url
     out = OUT / "ui"
