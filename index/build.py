@@ -44,10 +44,14 @@ class BuildReport:
     chunks: int = 0
     added: int = 0
     removed: int = 0
-    addressed: dict[str, int] = field(default_factory=dict)  # source -> its sentences addressed to an AI
     # source -> (sentence, the detector's probability) of each, most probable first: shown so a user can judge
     flagged: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     threshold: float = 0.0  # the detector's threshold, for saying how sure it is
+
+    @property
+    def addressed(self) -> dict[str, int]:
+        """Source -> how many of its sentences are addressed to an AI."""
+        return {source: len(sentences) for source, sentences in self.flagged.items()}
 
 
 def bm25_dir(settings: Settings) -> Path:
@@ -91,17 +95,16 @@ def build_index(settings: Settings, folder: Path | None = None, embedder: Embedd
     existing, cached = store.ids(), BM25Index.load(bm25_dir(settings))
     found = _read_folder(folder, settings, embedder, _chunks_by_file(cached, existing))
     new = [c for c in found.chunks if c.id not in existing]
-    _add(store, new, embedder, settings, progress)
+    detector = AddressedDetector()
+    _add(store, new, embedder, detector, settings, progress)
     stale = sorted(existing - found.wanted)
     store.delete(stale)
     wanted = fingerprint(list(found.wanted))
     if cached is None or cached.fingerprint != wanted or store.stamp() != wanted:
         _update_bm25(store, cached, found, settings)
     log.info("indexed %d files: %d chunks, %d added, %d removed", found.files, len(found.wanted), len(new), len(stale))
-    flagged = store.flagged()
-    return BuildReport(found.files, found.skipped, len(found.wanted), len(new), len(stale),
-                       {source: len(found) for source, found in flagged.items()}, flagged,
-                       AddressedDetector().threshold)
+    return BuildReport(found.files, found.skipped, len(found.wanted), len(new), len(stale), store.flagged(),
+                       detector.threshold)
 
 
 @dataclass
@@ -146,10 +149,10 @@ def _read_folder(folder: Path, settings: Settings, embedder: Embedder,
     return found
 
 
-def _add(store: Store, chunks: list[Chunk], embedder: Embedder, settings: Settings, progress: bool) -> None:
+def _add(store: Store, chunks: list[Chunk], embedder: Embedder, detector: AddressedDetector, settings: Settings,
+         progress: bool) -> None:
     from tqdm import tqdm
 
-    detector = AddressedDetector()
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not progress or not chunks) as bar:
         for i in range(0, len(chunks), BATCH):
             batch = chunks[i:i + BATCH]

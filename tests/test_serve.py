@@ -6,6 +6,7 @@ SIGTERM finishes the answer in flight and exits 0.
 """
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -52,7 +53,7 @@ def test_serve_warms_before_ready_answers_early_questions_and_stops_gracefully(s
     env = {"RAG_DATA_DIR": str(seed_settings.index.data_dir), "RAG_CORPUS_DIR": str(SEEDS),
            "RAG_GENERATOR": "extractive", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], cwd=ROOT,
-                            env={**__import__("os").environ, **env}, stdout=subprocess.PIPE,
+                            env={**os.environ, **env}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         health = first_health(url, proc)

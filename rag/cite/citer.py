@@ -68,8 +68,9 @@ class Citer:
              conversation: Conversation) -> tuple[list[AnswerSentence], list[Citation]]:
         """Split the draft into sentences, align and judge each, number the citations."""
         drafts = [text[a:b] for a, b in sentence_spans(text)]
-        sentence_vectors = self._vectors(drafts, candidates, vectors)
-        steering = self._steering(drafts, sentence_vectors, candidates)
+        known = {c.text: v for c, v in zip(candidates, vectors)}
+        sentence_vectors = self._vectors(drafts, known)
+        steering = self._steering(drafts, sentence_vectors, known)
         sentences, citations = [], {}
         for draft, vector, steers in zip(drafts, sentence_vectors, steering):
             if steers or _LINK_OR_COMMAND.search(draft):
@@ -86,24 +87,23 @@ class Citer:
             sentences.append(AnswerSentence(text=draft, citations=ids, verdict=verdict, support=round(recall, 3)))
         return sentences, sorted(citations.values(), key=lambda c: c.id)
 
-    def _steering(self, drafts: list[str], vectors: list[list[float]], candidates: list[SourceSentence]
+    def _steering(self, drafts: list[str], vectors: list[list[float]], candidates: dict[str, list[float]]
                   ) -> list[bool]:
         """Which draft sentences are addressed to an AI, whole or in a clause (`index.addressed`). A
         candidate's own text was checked when it was indexed (a flagged one is never a candidate; the
         candidates are the index's own sentences: 2,777 of 2,777 for 150 seed questions), so only
         the sentences a model wrote are checked now."""
-        written = [i for i, d in enumerate(drafts) if d not in {c.text for c in candidates}]
+        written = [i for i, d in enumerate(drafts) if d not in candidates]
         marks = self.detector.marks([drafts[i] for i in written], [vectors[i] for i in written], self.embedder.embed)
         steering = [False] * len(drafts)
         for i, mark in zip(written, marks):
             steering[i] = mark.held_back
         return steering
 
-    def _vectors(self, drafts: list[str], candidates: list[SourceSentence], vectors: list[list[float]]
-                 ) -> list[list[float]]:
+    def _vectors(self, drafts: list[str], candidates: dict[str, list[float]]) -> list[list[float]]:
         """The drafts' embeddings: a draft sentence that is a candidate's own text (every sentence of
-        an extractive answer) has its vector already; only the others are embedded."""
-        known = {c.text: v for c, v in zip(candidates, vectors)}
-        missing = list(dict.fromkeys(d for d in drafts if d not in known))
-        known.update(zip(missing, self.embedder.embed(missing) if missing else []))
-        return [known[d] for d in drafts]
+        an extractive answer) has its vector already (`candidates`: text -> vector); only the others
+        are embedded."""
+        missing = list(dict.fromkeys(d for d in drafts if d not in candidates))
+        embedded = dict(zip(missing, self.embedder.embed(missing) if missing else []))
+        return [candidates[d] if d in candidates else embedded[d] for d in drafts]
