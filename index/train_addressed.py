@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.addressed import WEIGHTS, as_seen
+from index.errors import IndexCorrupt, IndexMissing
 from index.embed import Embedder
 from index.sentences import split_sentences
 from index.settings import Settings
@@ -117,7 +118,8 @@ def stored_sentences(data_dir: Path) -> Sentences:
         client = chromadb.PersistentClient(path=str(Path(tmp) / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
         names = [c.name for c in client.list_collections() if c.name.endswith("_sentences")]
         if len(names) != 1:
-            raise ValueError(f"{data_dir} should hold one index (sentence collections found: {names})")
+            raise IndexCorrupt(f"{data_dir} should hold one index (sentence collections found: {names}): "
+                               "give the data folder of one index of the BBC articles")
         collection, found, offset = client.get_collection(names[0]), {}, 0
         while True:
             page = collection.get(include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset)
@@ -302,6 +304,9 @@ def train(out: Path = WEIGHTS, bbc_index: Path | None = None, bbc: Path = BBC, s
     weights to `out`; returns the validation figures (out-of-fold, and on the held-out test split)."""
     import numpy as np
 
+    if bbc_index is not None and not (Path(bbc_index) / "chroma").is_dir():
+        raise IndexMissing(f"{bbc_index} holds no embedded index (no chroma folder): give the data folder of an "
+                           "index of the BBC articles, e.g. .rag/bbc/data, or leave out --bbc-index")
     rows = gather(Embedder(Settings()), bbc_index, bbc, seed=seed)
     oof = out_of_fold(rows)
     kinds = [(p, k) for p, k in zip(oof, rows.kinds) if p is not None]

@@ -161,3 +161,10 @@ def test_back_references_take_empty_and_odd_text():
     assert back_reference("") is None and back_reference("\x00\ufffd (()) ---") is None
     assert back_reference("He added that the talks continue.") == "He"
     assert with_context([], []) == []
+
+
+def test_train_addressed_without_an_index_where_named_says_what_to_give(tmp_path):
+    out = tmp_path / "addressed.json"
+    done = run_cli("train-addressed", "--bbc-index", str(tmp_path / "no-index"), "--out", str(out))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "no embedded index" in done.stderr and "--bbc-index" in done.stderr and not out.exists()
