@@ -383,7 +383,8 @@ def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | N
 def mine_negatives(work: Path, out: Path, per_question: int = 6, progress: bool = True) -> int:
     """`rag mine-negatives`: the reader's hard negatives for the news training split, found by asking
     each question against the BBC corpus in `work` (`rag.reader.fit.mine_negatives`), as JSONL in
-    `out`; returns the number of questions."""
+    `out`; returns the number of questions. Questions already in `out` (same id and text) keep their
+    negatives, so a new batch of questions costs only its own mining."""
     import json
 
     from rag.reader import news
@@ -392,7 +393,11 @@ def mine_negatives(work: Path, out: Path, per_question: int = 6, progress: bool 
     settings = news_corpus(work, progress)
     gatherer = Gatherer(Retriever(settings))
     ranked = lambda text: gatherer.gather(read(text, None, settings)).ranked  # noqa: E731
-    mined = mine(news.split(news.read_articles()).train, ranked, settings.index.corpus_dir, per_question, progress)
+    train = news.split(news.read_articles()).train
+    known = {(m["id"], m.get("question")): m for m in news.read_lines(out)} if out.is_file() else {}
+    todo = [q for q in train if (q["id"], q["question"]) not in known]
+    fresh = {m["id"]: m for m in mine(todo, ranked, settings.index.corpus_dir, per_question, progress)}
+    mined = [known.get((q["id"], q["question"])) or fresh[q["id"]] for q in train]
     out.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in mined), encoding="utf-8")
     return len(mined)
 

@@ -141,5 +141,5 @@ def mine_negatives(questions: list[dict], gather: Gather, corpus: Path, per_ques
             negatives.append(second_segment(s.text, s.before, s.passage.title))
             if len(negatives) == per_question:
                 break
-        out.append({"id": q["id"], "negatives": negatives})
+        out.append({"id": q["id"], "question": q["question"], "negatives": negatives})
     return out
