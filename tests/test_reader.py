@@ -12,9 +12,10 @@ import pytest
 from rag.eval.metrics import auroc
 from rag.reader import news
 from rag.reader.combiner import FEATURES, Combiner
-from rag.reader.data import read_questions, training_pairs
+from rag.reader.data import read_questions, squad_questions, training_pairs
 from rag.reader.model import second_segment
 from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
+from rag.reader.swaps import premise_swaps
 from rag.reader.train import DEFAULT_DATA, Recipe, sha256, train
 
 SHARED = pytest.mark.skipif(not news.BBC.is_file(), reason="../shared/data is not beside the repository")
@@ -31,6 +32,19 @@ def _squad_file(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps({"data": [{"title": "Rhine", "paragraphs": [{"context": PARAGRAPH, "qas": qas}]}]}))
     return path
+
+
+def test_a_premise_swap_changes_one_fact_of_the_question_to_another_the_article_names():
+    text = "Orange said on Tuesday that it would cut 300 jobs. Its rival Vodafone reports its results on Friday."
+    question = "Which firm said on Tuesday that it would cut 300 jobs?"
+    qas = [{"id": "q", "question": question, "is_impossible": False,
+            "answers": [{"text": "Orange", "answer_start": 0}]}]
+    squad = {"data": [{"title": "Phone firms", "paragraphs": [{"context": text, "qas": qas}]}]}
+    questions = squad_questions(squad, "bbcqa")
+    [pair] = premise_swaps(questions, seed=0)
+    assert pair.label == 0.0 and pair.second == questions[0].seconds[0] and pair.qid == "q~swap"
+    assert pair.question == question.replace("Tuesday", "Friday")  # the article's one other date
+    assert premise_swaps(squad_questions(squad, "squad2-30"), seed=0) == []  # SQuAD has its own unanswerables
 
 
 def test_pairs_mark_the_answer_sentence_and_take_the_plausible_one_as_a_hard_negative(tmp_path):

@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rag.reader import data, news
+from rag.reader import data, news, swaps
 from rag.reader.model import FROZEN_LAYERS, MAX_TOKENS, build_network, encode, trained_names
 from rag.reader.score import load_trained
 
@@ -46,6 +46,7 @@ class Recipe:
     squad_sample: int | None = 300  # SQuAD-format training questions drawn from `data` (None: all)
     mined: str | None = str(MINED)  # hard negatives of the news questions (`rag mine-negatives`)
     mined_negatives: int = 3  # of them per question
+    premise_swaps: bool = True  # a swapped-fact negative per answerable news question (rag.reader.swaps)
     init: str | None = str(SQUAD_READER)  # weights folder to start from (None: the packaged MiniLM)
     seed: int = 13
     epochs: int = 1
@@ -113,11 +114,13 @@ def data_files(recipe: Recipe) -> list[Path]:
 
 
 def _batches(questions: list[data.SquadQuestion], recipe: Recipe) -> list[list[data.Pair]]:
-    """Every epoch's pairs (negatives drawn anew), shuffled and cut into batches within the epoch, so the
-    first epochs of a longer run are exactly a shorter run."""
+    """Every epoch's pairs (negatives drawn anew; the premise swaps, made once, in every epoch), shuffled
+    and cut into batches within the epoch, so the first epochs of a longer run are exactly a shorter run."""
+    swapped = swaps.premise_swaps(questions, recipe.seed) if recipe.premise_swaps else []
+    log.info("%d premise swaps", len(swapped))
     rng, batches = random.Random(recipe.seed), []
     for _ in range(recipe.epochs):
-        epoch = data.training_pairs(questions, recipe.negatives, rng, recipe.mined_negatives)
+        epoch = data.training_pairs(questions, recipe.negatives, rng, recipe.mined_negatives) + swapped
         rng.shuffle(epoch)
         batches += [epoch[i:i + recipe.batch_size] for i in range(0, len(epoch), recipe.batch_size)]
     return batches
