@@ -27,7 +27,8 @@ cross-talk. The server is stopped at the end, whatever happens (Ctrl-C and SIGTE
 The clients speak plain httpx to Gradio's REST route (POST /gradio_api/call/ask, then GET the event's
 result stream) rather than gradio_client: one `httpx.Client` per thread with explicit timeouts and no
 proxy from the environment, HTTP statuses and Gradio error events seen as they are, no background
-threads or config fetches inside the client that would blur what is measured or hide a failure.
+threads or config fetches inside the client that would blur what is measured or hide a failure;
+with `--transport json`, to the server's own `POST /api/ask` (one request, one JSON answer).
 """
 
 from __future__ import annotations
@@ -201,14 +202,17 @@ def last_event(body: str) -> tuple[str, str]:
 
 
 class ApiClient:
-    """One client's own HTTP connection to the `ask` endpoint."""
+    """One client's own HTTP connection to the `ask` endpoint: Gradio's (`transport="gradio"`) or the
+    server's plain JSON one (`"json"`, POST /api/ask)."""
 
-    def __init__(self, url: str, mode: str, k: int, timeout_s: float):
+    def __init__(self, url: str, mode: str, k: int, timeout_s: float, transport: str = "gradio"):
         self.http = httpx.Client(base_url=url, timeout=timeout_s, trust_env=False)
-        self.mode, self.k = mode, k
+        self.mode, self.k, self.transport = mode, k, transport
 
     def ask(self, question: str, conversation_id: str = "") -> tuple[float, dict]:
         """(seconds, answer) for one question; ApiError on any failure."""
+        if self.transport == "json":
+            return self._ask_json(question, conversation_id)
         t0 = time.perf_counter()
         try:
             posted = self.http.post("/gradio_api/call/ask",
@@ -228,6 +232,18 @@ class ApiClient:
         if not isinstance(answer, dict) or answer.get("error"):
             raise ApiError(f"answer error: {str(answer.get('error') if isinstance(answer, dict) else answer)[:200]}")
         return seconds, answer
+
+    def _ask_json(self, question: str, conversation_id: str) -> tuple[float, dict]:
+        t0 = time.perf_counter()
+        try:
+            posted = self.http.post("/api/ask", json={"question": question, "mode": self.mode, "k": self.k,
+                                                      "conversation_id": conversation_id})
+            answer = posted.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ApiError(f"{type(exc).__name__}: {exc}") from exc
+        if posted.status_code != 200 or not isinstance(answer, dict) or answer.get("error"):
+            raise ApiError(f"POST /api/ask HTTP {posted.status_code}: {posted.text[:200]}")
+        return time.perf_counter() - t0, answer
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -269,9 +285,10 @@ class References:
     seconds: list[float] = field(default_factory=list)
 
 
-def references(url: str, mode: str, k: int, timeout_s: float, plan: Plan) -> References:
+def references(url: str, args: argparse.Namespace, plan: Plan) -> References:
     """Ask every planned question alone, serially, for the answer it must get under load."""
-    client, local, refs = ApiClient(url, mode, k, timeout_s), ApiClient(url, "local", k, timeout_s), References()
+    ask = functools.partial(ApiClient, url, k=args.k, timeout_s=args.timeout, transport=args.transport)
+    client, local, refs = ask(args.mode), ask("local"), References()
     t0 = time.perf_counter()
     try:
         for question in itertools.chain.from_iterable(plan.standalone):
@@ -398,7 +415,7 @@ def run_load(url: str, args: argparse.Namespace, plan: Plan, refs: References, t
     jobs = [(f"s{i}", standalone_client, qs, refs.alone, args.mode) for i, qs in enumerate(plan.standalone)] + \
            [(f"c{i}", conversation_client, cs, refs.replayed, args.mode) for i, cs in enumerate(plan.conversations)] + \
            [(f"l{i}", local, qs, refs.local, "local") for i, qs in enumerate(plan.local)]
-    clients = [ApiClient(url, mode, args.k, args.timeout) for *_, mode in jobs]
+    clients = [ApiClient(url, mode, args.k, args.timeout, args.transport) for *_, mode in jobs]
     start = time.perf_counter()
     deadline = start + args.seconds
     threads = [threading.Thread(target=fn, args=(who, client, items, wanted, tally, deadline), name=who, daemon=True)
@@ -495,6 +512,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="more clients beside them asking standalone questions in local mode (0); the server's "
                         "default mode is then local, so that it is warm")
     parser.add_argument("--k", type=int, default=5, help="passages per answer (5)")
+    parser.add_argument("--transport", choices=["gradio", "json"], default="gradio",
+                        help="Gradio's /ask API (POST, then the result stream) or the server's POST /api/ask")
     parser.add_argument("--corpus", type=Path, default=ROOT / "seeds", help="articles to index (seeds/)")
     parser.add_argument("--data-dir", type=Path, help="serve this existing index instead of building one")
     parser.add_argument("--eval-dir", type=Path, default=ROOT / "eval", help="where the question files are")
@@ -526,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.data_dir:
             build_index(args.corpus, env)
         with Server(env, Path(tmp) / "serve.log", args.startup_timeout) as server:
-            refs = references(server.url, args.mode, args.k, args.timeout, plan)
+            refs = references(server.url, args, plan)
             tally = Tally(seen_ids=refs.ids)
             log.info("load: %d clients (and %d local) for %.0f s", args.clients, args.local_clients, args.seconds)
             elapsed = run_load(server.url, args, plan, refs, tally)

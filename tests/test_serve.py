@@ -1,8 +1,9 @@
 """`rag serve` as a user runs it: a real subprocess on the seed index, spoken to over HTTP.
 
 It opens its port at once and says it is loading (/healthz 503), answers a question asked that
-early once it is warm, says ready (200, with the index's counts, and one "ready" log line), and on
-SIGTERM finishes the answer in flight and exits 0.
+early once it is warm, says ready (200, with the index's counts, and one "ready" log line), answers
+the same question in the same shape through its plain JSON route (POST /api/ask; an empty question
+is a 400 saying why), and on SIGTERM finishes the answer in flight and exits 0.
 """
 
 import json
@@ -67,6 +68,12 @@ def test_serve_warms_before_ready_answers_early_questions_and_stops_gracefully(s
         assert health.json()["status"] == "ready" and health.json()["articles"] == 5 and health.json()["chunks"] > 5
         asker.join(120)
         assert "error" not in early and "al-Walaei" in early["answer"]
+
+        plain = httpx.post(f"{url}api/ask", json={"question": QUESTION}, timeout=60, trust_env=False)
+        assert plain.status_code == 200 and "al-Walaei" in plain.json()["answer"]
+        assert set(plain.json()) == set(early) and plain.json()["citations"] == early["citations"]
+        empty = httpx.post(f"{url}api/ask", json={"question": "   "}, timeout=60, trust_env=False)
+        assert empty.status_code == 400 and empty.json()["error"]
 
         in_flight = post(url, QUESTION)
         proc.send_signal(signal.SIGTERM)

@@ -6,6 +6,8 @@ before it says "ready", many clients answered at once, and a stop that lets answ
   one through the API itself; then 200 with the index's article and chunk counts, and one "ready"
   line with the URL is logged. A question asked earlier waits and is answered; the page says that
   it is loading.
+* `POST /api/ask` takes `{"question", "mode", "k", "conversation_id"}` and returns the Answer JSON
+  in one response, without Gradio's queue and result stream (the page and Gradio's `/ask` API stay).
 * Gradio's queue lets every request through; `Library` decides who answers now
   (`RAG_SERVE_CONCURRENCY` lanes, local-model answers one at a time beside them).
 * SIGTERM or Ctrl-C: /healthz says "stopping" (503), the answers in flight get up to
@@ -25,10 +27,11 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from rag.pipeline import Library, Settings
 from ui import render
-from ui.app import build_app
+from ui.app import build_app, make_api
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,15 @@ class _Uvicorn(uvicorn.Server):
         self.should_exit = True
 
 
+class AskRequest(BaseModel):
+    """The body of `POST /api/ask`: the `ask` API's inputs, by name."""
+
+    question: str
+    mode: str = "extractive"
+    k: int = 5
+    conversation_id: str = ""
+
+
 class Server:
     """One running server: its URL, its `Library`, and `close()`."""
 
@@ -72,6 +84,8 @@ class Server:
         self.blocks.queue(default_concurrency_limit=None)  # the library's lanes bound the answers, not the queue
         app = FastAPI()
         app.add_api_route("/healthz", self.healthz, methods=["GET"])
+        self._ask = make_api(self.library)
+        app.add_api_route("/api/ask", self.api_ask, methods=["POST"])
         app = gr.mount_gradio_app(app, self.blocks, path="/", css=render.CSS, js=render.JS, show_error=True)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
                                 timeout_graceful_shutdown=FLUSH_S)
@@ -86,6 +100,12 @@ class Server:
         if health["status"] == "ready" and not self.warm.is_set():
             health["status"] = "loading"
         return JSONResponse(health, status_code=200 if health["status"] == "ready" else 503)
+
+    def api_ask(self, request: AskRequest) -> JSONResponse:
+        """The `ask` API as one plain JSON POST, without Gradio's queue and result stream: the same
+        Answer JSON, or 400 with `{"error": ...}` saying what to do."""
+        answer = self._ask(request.question, request.mode, request.k, request.conversation_id)
+        return JSONResponse(answer, status_code=400 if "error" in answer else 200)
 
     def _warm(self, modes: list[str]) -> None:
         """The library warm, then one question through the API itself: the server's own first
