@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from rag.evidence.sentences import SourceSentence
+from rag.kinds import ROLE_PATTERN, ROLE_STEMS
 from rag.question.focus import NOUN_TAGS, PHRASE_TAGS, Focus, bare_name, stem
-from rag.question.kind import ROLE_PATTERN, ROLE_STEMS
 from rag.text import bare_words, content_stems, quantity_near, words
 
 _YEAR = r"\b(19|20)\d\d\b"

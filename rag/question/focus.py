@@ -113,3 +113,12 @@ def reacting_party(question: str) -> frozenset[str]:
     if not match:
         return frozenset()
     return frozenset(content_stems(match.group("party") or match.group("owner")))
+
+
+_READINGS = {"classified": variety_noun, "party": reacting_party}
+
+
+def reading(question: str, field: str) -> object:
+    """One `Focus` field read from the question on its own ("classified": the noun a "what type of"
+    classifies), for `rag.question.kind` to tell whether the question asks for the kind it serves."""
+    return _READINGS[field](question)
