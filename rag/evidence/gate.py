@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.evidence.rank import Ranked
-from rag.question.kind import ASKED_FOR
+from rag.kinds import KINDS
 from rag.reader.combiner import Combiner
 
 # The answering sentence must score this share of the best-matching one's, or the articles tell only
@@ -58,9 +58,9 @@ class Answerability:
             return (f"no retrieved sentence answers the question (the articles answer it with probability "
                     f"{self.score:.2f})")
         if self.kind and not self.type_found:
-            return f"no retrieved sentence states {ASKED_FOR[self.kind]}"
+            return f"no retrieved sentence states {KINDS[self.kind].asked_for}"
         if self.kind and self.premise_only:
-            return f"the sentences about the question do not state {ASKED_FOR[self.kind]}"
+            return f"the sentences about the question do not state {KINDS[self.kind].asked_for}"
         return f"no retrieved sentence answers the question well enough (evidence score {self.score:.2f})"
 
 

@@ -1,5 +1,6 @@
 """What a sentence offers as an answer of the kind the question asks for (`rag.question.kind`),
-that the question does not already say (`rag.question.focus`).
+that the question does not already say (`rag.question.focus`), by the check that the kind's entry in
+`rag.kinds` names.
 
 For a person, a name or a role ("the prime minister"); for a group or place, a named entity; for a
 quantity, a number counting a word of the question; for a time, a day or date; for a date, a month
@@ -10,22 +11,16 @@ clause whose subject is the reacting party. An empty set means the sentence cann
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rag.evidence.sentences import SourceSentence
+from rag.kinds import KINDS, ROLE_PATTERN, ROLE_STEMS, Kind
 from rag.question.focus import NOUN_TAGS, PHRASE_TAGS, Focus, bare_name, stem
-from rag.question.kind import ROLE_PATTERN, ROLE_STEMS
 from rag.text import bare_words, content_stems, quantity_near, words
 
-_YEAR = r"\b(19|20)\d\d\b"
-_MONTH_OR_YEAR = re.compile(rf"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|{_YEAR}", re.I)
-_TIME_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
-                        "june july august september october november december yesterday today week month year ago "
-                        "earlier later morning evening night".split())
 _TITLE_GAP = re.compile(r"(\s+[A-Z][\w.'’-]*){0,3}\s*")  # capitalised words between a title and a name
-LABELS = {"person": {"PERSON"}, "group": {"ORG"}, "place": {"GPE", "LOC", "FAC"}}  # NORP ("Qatari") is an adjective
 _MODIFIER_TAGS = {"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "VBN"}
 _PRONOUNS = frozenset("he she they it we".split())
-LEAD_KINDS = {"time", "date"}
 LEAD_LOOKBACK = 2  # news sets the day once: "On Monday, X said... The same day, Y urged..."; two sentences
 # back: `bench.ablate` (right of 444, 345 as shipped): 0 gives 344, 1 343, 3 345
 
@@ -35,47 +30,49 @@ def offers(kind: str | None, text: str, focus: Focus) -> set[str]:
     name; for kind None any sentence may ({""})."""
     if kind is None:
         return {""}
-    if kind == "variety":
-        return varieties(text, focus)
-    if kind == "reaction":
-        return reactions(text, focus)
-    if kind in LABELS:
-        return _named(kind, text, focus)
-    if kind == "date":
-        return {"@"} if _MONTH_OR_YEAR.search(text) else set()
-    if kind == "time":
-        return {"@"} if _TIME_WORDS & set(bare_words(text)) or re.search(_YEAR, text) else set()
-    if kind == "quantity":
-        return {"#"} if quantity_near(text, focus.counted) else set()
-    raise ValueError(f"no such kind of answer: {kind!r}")
+    entry = KINDS.get(kind)
+    if entry is None:
+        raise ValueError(f"no such kind of answer: {kind!r}")
+    return _CHECKS[entry.check](entry, text, focus)
 
 
 def offers_or_lead(kind: str | None, sentence: SourceSentence, before: dict[tuple[str, int, int], SourceSentence],
                    focus: Focus) -> tuple[set[str], SourceSentence | None]:
-    """What the sentence offers (`offers`), and, for a time or a date it does not state itself, what
-    the nearest of the LEAD_LOOKBACK sentences before it offers, with that sentence: news sets the
-    day once ("On Monday, X said... The same day, Y urged..."). `before` maps a sentence to the one
-    before it (`rag.evidence.sentences.preceding`)."""
+    """What the sentence offers (`offers`), and, when it does not state it itself and the kind's entry
+    has `lead` (a time, a date), what the nearest of the LEAD_LOOKBACK sentences before it offers, with
+    that sentence: news sets the day once ("On Monday, X said... The same day, Y urged..."). `before`
+    maps a sentence to the one before it (`rag.evidence.sentences.preceding`)."""
     candidate = sentence
     for step in range(1 + LEAD_LOOKBACK):
         if candidate is None:
             break
         if found := offers(kind, candidate.text, focus):
             return found, candidate if step else None
-        if kind not in LEAD_KINDS:
+        if not KINDS[kind].lead:
             break
         candidate = before.get(candidate.key)
     return set(), None
 
 
-def _named(kind: str, text: str, focus: Focus) -> set[str]:
-    """The named entities of that kind in the text that the question does not name, and, for a
-    person, the roles standing for one."""
+def _named(kind: Kind, text: str, focus: Focus) -> set[str]:
+    """The named entities with the kind's labels in the text that the question does not name, and,
+    for a kind that roles stand for (a person), the roles standing for one."""
     from rag.nlp import entities
 
-    found = {e.text for e in entities(text) if e.label in LABELS[kind] and not e.attributive
+    found = {e.text for e in entities(text) if e.label in kind.labels and not e.attributive
              and not names(e.text, focus)}
-    return found | _bare_roles(text, focus) if kind == "person" else found
+    return found | _bare_roles(text, focus) if kind.roles else found
+
+
+def _shown(kind: Kind, text: str, focus: Focus) -> set[str]:
+    """The kind's mark when the text shows one of its words or its pattern (a day, a month, a year)."""
+    shown = kind.show_words & set(bare_words(text)) or (kind.shows and kind.shows.search(text))
+    return {kind.mark} if shown else set()
+
+
+def _counted(kind: Kind, text: str, focus: Focus) -> set[str]:
+    """The kind's mark when a number in the text counts what the question counts."""
+    return {kind.mark} if quantity_near(text, focus.counted) else set()
 
 
 def names(entity: str, focus: Focus) -> bool:
@@ -148,3 +145,10 @@ def reactions(text: str, focus: Focus) -> set[str]:
         if subject.lower() in _PRONOUNS or any(same_name(p, s) for p in focus.party for s in stems):
             found.add(subject)
     return found
+
+
+_CHECKS: dict[str, Callable[[Kind, str, Focus], set[str]]] = {
+    "named": _named, "shown": _shown, "counted": _counted,
+    "variety": lambda kind, text, focus: varieties(text, focus),
+    "reaction": lambda kind, text, focus: reactions(text, focus),
+}  # the checks a kind's entry in `rag.kinds` names

@@ -18,7 +18,7 @@ from operator import mul
 
 from rag.evidence.offers import offers_or_lead
 from rag.evidence.sentences import SourceSentence, preceding
-from rag.question.kind import ROLE_PATTERN
+from rag.kinds import ROLE_PATTERN
 from rag.question.read import Question
 from rag.reader.combiner import Combiner, sigmoid
 from rag.reader.model import second_segment

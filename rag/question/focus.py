@@ -8,7 +8,8 @@ share every word with the question and still not answer it:
   letter, where the Council is only its addressee, does not say.
 Each check finds the focus in the question (by part-of-speech tags or a pattern); when the question
 has no such focus, the check does not apply. `focus` gathers, for the kind of answer asked for,
-everything the evidence stage's check of a sentence (`rag.evidence.offers`) needs from the question.
+everything the evidence stage's check of a sentence (`rag.evidence.offers`) needs from the question:
+the fields the kind's entry in `rag.kinds` reads, each read by `reading`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.kinds import KINDS
 from rag.text import content_stems, words
 
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b", re.I)
@@ -42,20 +44,10 @@ class Focus:
 
 @lru_cache(maxsize=1024)
 def focus(question: str, kind: str | None) -> Focus:
-    """What a sentence answering `question` with an answer of `kind` must speak to."""
-    stems = frozenset(content_stems(question))
-    if kind == "quantity":
-        return Focus(stems, counted=counted_nouns(question) or stems)
-    if kind == "variety":
-        return Focus(stems, classified=variety_noun(question))
-    if kind == "reaction":
-        return Focus(stems, party=reacting_party(question))
-    if kind in ("person", "group", "place"):
-        from rag.nlp import entities
-
-        return Focus(stems, spoken=f" {' '.join(words(question))} ",
-                     named=frozenset(bare_name(w) for e in entities(question) for w in words(e.text)))
-    return Focus(stems)
+    """What a sentence answering `question` with an answer of `kind` must speak to: the question's
+    stems, and the fields that the kind's entry in `rag.kinds` reads."""
+    fields = KINDS[kind].reads if kind in KINDS else ()
+    return Focus(frozenset(content_stems(question)), **{field: reading(question, field) for field in fields})
 
 
 def bare_name(word: str) -> str:
@@ -113,3 +105,30 @@ def reacting_party(question: str) -> frozenset[str]:
     if not match:
         return frozenset()
     return frozenset(content_stems(match.group("party") or match.group("owner")))
+
+
+def _counted(question: str) -> frozenset[str]:
+    """The stems a number must count: the counted nouns, else all of the question's stems."""
+    return counted_nouns(question) or frozenset(content_stems(question))
+
+
+def _spoken(question: str) -> str:
+    """The question's words, " "-joined and padded, to find a name said in full."""
+    return f" {' '.join(words(question))} "
+
+
+def _named(question: str) -> frozenset[str]:
+    """The bare words of the question's named entities, to find a name said in part."""
+    from rag.nlp import entities
+
+    return frozenset(bare_name(w) for e in entities(question) for w in words(e.text))
+
+
+_READINGS = {"counted": _counted, "classified": variety_noun, "party": reacting_party, "spoken": _spoken,
+             "named": _named}
+
+
+def reading(question: str, field: str) -> object:
+    """One `Focus` field read from the question ("classified": the noun a "what type of" classifies),
+    for `focus`, and for `rag.question.kind` to tell whether the question asks for a kind."""
+    return _READINGS[field](question)
