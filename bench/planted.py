@@ -1,9 +1,9 @@
-"""The blind planted-text set (`eval/planted_fresh`): index its 20 articles in a temporary folder with
+"""A blind planted-text set (`eval/planted_fresh`, or `--set eval/planted_fresh2`): index its 20 articles in a temporary folder with
 the committed detector and report which planted spans are flagged (a span counts as flagged when a
 flagged sentence overlaps it, `bench.addressed.overlaps`) and how many genuine sentences are.
 
-`python -m bench.planted` prints the figures as JSON. The set was written before the detector was
-retrained and is measured once, never tuned on.
+`python -m bench.planted [--set DIR]` prints the figures as JSON. Each set is written before a round of
+detector work and measured once before and once after it, never tuned on.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ def measure(folder: Path = FRESH) -> dict:
 
 def main() -> None:
     """Print the figures as JSON."""
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", type=Path, default=FRESH, help="the set's folder (default eval/planted_fresh)")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    print(json.dumps(measure(), indent=1, ensure_ascii=False))
+    print(json.dumps(measure(args.set), indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":
