@@ -26,4 +26,5 @@ class ModelMissing(RagError):
 
 
 class BadQuestion(RagError):
-    """The question is empty or too long."""
+    """The request cannot be answered as sent: the question is empty or too long, or it asks for a
+    generator mode that does not exist or a number of passages out of range."""

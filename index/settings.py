@@ -24,6 +24,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_TOP_K = 50  # the most passages one question may ask for (`top_k`, an API's `k`)
 READER_THRESHOLD = 0.46  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
 INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
@@ -70,7 +71,7 @@ class IndexSettings(_Group):
 class RetrievalSettings(_Group):
     """How passages are found for a question."""
 
-    top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="Passages returned per question.")
     candidates: int = Field(30, ge=1, description="Hits each retriever contributes before fusion (`bench.ablate`: "
                             "15 gives 346 of 444 studied questions right, 30 345, 50 345).")
     method: Method = Field("hybrid", validation_alias="RAG_RETRIEVAL",

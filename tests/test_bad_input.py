@@ -10,6 +10,7 @@ from index.build import build_index
 from index.errors import BadQuestion, IndexCorrupt, IndexMissing, StoreUnavailable
 from index.settings import IndexSettings, LlmSettings, Settings
 from rag.evidence.retrieve import Retriever
+from rag.llm.generate import make_generator
 from rag.question.read import check_question
 
 from conftest import SEEDS, run_cli
@@ -24,6 +25,17 @@ def test_empty_question_is_refused(question):
 def test_huge_question_is_refused(retriever):
     with pytest.raises(BadQuestion, match="limit"):
         retriever.search("why " * 5000)
+
+
+@pytest.mark.parametrize("k", [-1, 51, 10**6])
+def test_passages_out_of_range_are_refused(retriever, k):
+    with pytest.raises(BadQuestion, match="ask for 1 to 50"):
+        retriever.search("Who leads Kataib Hezbollah?", k=k)
+
+
+def test_unknown_generator_mode_names_the_modes():
+    with pytest.raises(BadQuestion, match="no generator mode 'foo': choose one of local, openai, extractive"):
+        make_generator(Settings(), "foo")
 
 
 def test_bad_files_are_skipped_or_decoded_with_a_warning(tmp_path, embedder, caplog):

@@ -74,6 +74,10 @@ def test_serve_warms_before_ready_answers_early_questions_and_stops_gracefully(s
         assert set(plain.json()) == set(early) and plain.json()["citations"] == early["citations"]
         empty = httpx.post(f"{url}api/ask", json={"question": "   "}, timeout=60, trust_env=False)
         assert empty.status_code == 400 and empty.json()["error"]
+        for body in (b"{not json", b'{"mode": "extractive"}', b'{"question": "Who?", "k": "many"}'):
+            bad = httpx.post(f"{url}api/ask", content=body, headers={"content-type": "application/json"}, timeout=60,
+                             trust_env=False)
+            assert bad.status_code == 400 and "send JSON like" in bad.json()["error"]
 
         in_flight = post(url, QUESTION)
         proc.send_signal(signal.SIGTERM)

@@ -25,7 +25,8 @@ from contextlib import contextmanager
 import gradio as gr
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -74,6 +75,17 @@ class AskRequest(BaseModel):
     conversation_id: str = ""
 
 
+ASK_BODY = '{"question": "...", "mode": "extractive", "k": 5, "conversation_id": ""}'
+
+
+async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """A body `POST /api/ask` cannot read (not JSON, a field missing or of the wrong type): 400 in the
+    API's own error shape, saying what is wrong and what to send."""
+    wrong = "; ".join(f"{'.'.join(p for p in e['loc'][1:] if isinstance(p, str)) or 'body'}: {e['msg']}"
+                      for e in exc.errors())
+    return JSONResponse({"error": f"the request cannot be read ({wrong}): send JSON like {ASK_BODY}"}, status_code=400)
+
+
 class Server:
     """One running server: its URL, its `Library`, and `close()`."""
 
@@ -86,6 +98,7 @@ class Server:
         app.add_api_route("/healthz", self.healthz, methods=["GET"])
         self._ask = make_api(self.library)
         app.add_api_route("/api/ask", self.api_ask, methods=["POST"])
+        app.add_exception_handler(RequestValidationError, malformed)
         app = gr.mount_gradio_app(app, self.blocks, path="/", css=render.CSS, js=render.JS, show_error=True)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
                                 timeout_graceful_shutdown=FLUSH_S)

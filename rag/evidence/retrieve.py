@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from index.build import load_bm25
 from index.embed import Embedder
 from index.errors import BadQuestion
-from index.settings import Settings
+from index.settings import MAX_TOP_K, Settings
 from index.store import Store
 from rag.question.read import check_question
 from rag.schema import Passage
@@ -90,6 +90,8 @@ class Retriever:
                method: str | None = None) -> list[Passage]:
         """The top `k` passages for `question` by the configured method (hybrid, dense or bm25)."""
         question = check_question(question, self.settings)
+        if k and not 1 <= k <= MAX_TOP_K:
+            raise BadQuestion(f"{k} passages cannot be retrieved: ask for 1 to {MAX_TOP_K}")
         k, filters, method = k or self.settings.retrieval.top_k, filters or Filters(), method or self.settings.retrieval.method
         n = max(k, self.settings.retrieval.candidates)
         dense = self.dense(question, n, filters) if method in ("hybrid", "dense") else {}

@@ -11,8 +11,8 @@ import queue
 import threading
 from typing import Iterator, Protocol
 
-from index.errors import RagError
-from index.settings import Settings
+from index.errors import BadQuestion, RagError
+from index.settings import MODES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ class OpenAIGenerator(_Completes):
 def make_generator(settings: Settings, mode: str | None = None) -> Generator | None:
     """The generator for `mode` (default: the settings'); None for extractive."""
     mode = mode or settings.answer.mode
+    if mode not in MODES:
+        raise BadQuestion(f"there is no generator mode {mode!r}: choose one of {', '.join(MODES)}")
     if mode == "extractive":
         return None
     return LocalGenerator(settings) if mode == "local" else OpenAIGenerator(settings)
