@@ -4,30 +4,22 @@ An article may be drawn when its text is 1,200-4,500 characters, it is not in `r
 neither it nor any article sharing its text is already asked about (the shared `train.jsonl` or any
 `written-*.jsonl` here). Writes one `batch-NN.ids` file per batch of 25, for the writer of that batch.
 
-    python eval/bbcqa/draw.py --seed 28 --batches 10 --first 10 --out /tmp/batches
+    .venv/bin/python eval/bbcqa/draw.py --seed 28 --batches 10 --first 10 --out /tmp/batches
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import random
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[2] / "shared" / "data"
-
-
-def _lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+from rag.reader import news
 
 
 def drawable(articles: list[dict]) -> list[str]:
     """Ids of the articles no question set uses yet, one per distinct text, in corpus order."""
-    key = {a["id"]: hashlib.sha256(a["text"].encode("utf-8")).hexdigest() for a in articles}
-    reserved = set((SHARED / "bbcqa" / "reserved.txt").read_text(encoding="utf-8").split())
-    asked = [q["article_id"] for q in _lines(SHARED / "bbcqa" / "train.jsonl")]
-    asked += [q["article_id"] for path in sorted(HERE.glob("written-*.jsonl")) for q in _lines(path)]
+    key = {a["id"]: news.text_key(a["text"]) for a in articles}
+    reserved = set((news.SHARED_DATA / "bbcqa" / "reserved.txt").read_text(encoding="utf-8").split())
+    asked = [q["article_id"] for path in [news.SHARED_QUESTIONS, *news.written_files()] for q in news.read_lines(path)]
     used = {key[i] for i in asked} | {key[i] for i in reserved if i in key}
     ids, seen = [], set()
     for a in articles:
@@ -45,7 +37,7 @@ def main() -> None:
     parser.add_argument("--per-batch", type=int, default=25)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    ids = drawable(_lines(SHARED / "bbc" / "bbc_news.jsonl"))
+    ids = drawable(news.read_lines(news.BBC))
     print(f"{len(ids)} articles can be drawn")
     drawn = random.Random(args.seed).sample(ids, args.batches * args.per_batch)
     args.out.mkdir(parents=True, exist_ok=True)

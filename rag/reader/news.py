@@ -63,14 +63,15 @@ def written_files() -> list[Path]:
     return sorted(WRITTEN_DIR.glob("written-*.jsonl"))
 
 
-def _text_key(text: str) -> str:
+def text_key(text: str) -> str:
+    """An article's identity by its text: the BBC set holds some stories twice under two ids."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def split(articles: dict[str, dict], shared: Path = SHARED_QUESTIONS, written: list[Path] | None = None) -> NewsSplit:
     """Train and dev questions: the dev split is the `DEV_ARTICLES` articles of the shared set whose
     text hashes lowest; every question about an article with the same text as a dev one is dev too."""
-    key = {article_id: _text_key(record["text"]) for article_id, record in articles.items()}
+    key = {article_id: text_key(record["text"]) for article_id, record in articles.items()}
     shared_lines = read_lines(shared)
     dev_keys = set(sorted({key[q["article_id"]] for q in shared_lines})[:DEV_ARTICLES])
     files = written_files() if written is None else written
