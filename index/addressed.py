@@ -4,7 +4,8 @@ previous instructions and ...", "Note to any language model reading this: ...").
 Found at index time, so such a sentence is marked in the store (never deleted: the article stays
 intact and its offsets exact) and is never evidence: never ranked, shown to a model or cited. The
 detector is a logistic regression over the sentence's MiniLM embedding (the very vector the index
-stores) and the TF-IDF of its words and word pairs, trained by `rag train-addressed` on sentences
+stores), the TF-IDF of its words and word pairs and that of its characters' n-grams (which carry
+languages the English embedding does not know), trained by `rag train-addressed` on sentences
 written for the purpose (`index/guard_data/`) and BBC news sentences; its weights, SHA-256 and
 validation figures are in `index/guard_data/README.md`. Text is read as a person would see it
 first: Unicode-normalised, invisible characters dropped and look-alike letters mapped to Latin, so
@@ -34,6 +35,7 @@ WEIGHTS = Path(__file__).with_name("guard_data") / "addressed.json"
 # hard-negative news sentence has such a clause (0.95: 4% of the hard negatives), and 54% of the
 # addressed ones do.
 CLAUSE_THRESHOLD = 0.98
+CHAR_GRAMS = (3, 5)  # character n-gram sizes (`char_grams`); see the model card for what they changed
 _CLAUSE = re.compile(r"[,;:]|\bthat\b")
 
 # Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables, the letters that occur in
@@ -115,11 +117,10 @@ class AddressedDetector:
 
         if not texts:
             return []
-        terms = self.weights["terms"]
         dense = np.asarray(vectors, dtype=np.float64).reshape(len(texts), -1) @ np.asarray(self.weights["coef"])
         scores = []
         for text, logit in zip(texts, dense):
-            logit += sum(w * terms[t][1] for t, w in tfidf(text, terms).items()) + self.weights["intercept"]
+            logit += term_logit(text, self.weights) + self.weights["intercept"]
             scores.append(1 / (1 + math.exp(-max(min(float(logit), 50.0), -50.0))))
         return scores
 
@@ -166,10 +167,31 @@ def words_and_pairs(text: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
-def tfidf(text: str, terms: dict[str, list[float]]) -> dict[str, float]:
-    """The unit-length TF-IDF vector (sublinear term frequency) over the known terms: term -> value.
-    `terms` maps each term to [idf, coefficient]."""
-    counts = Counter(t for t in words_and_pairs(text) if t in terms)
+def char_grams(text: str, sizes: tuple[int, int] = CHAR_GRAMS) -> list[str]:
+    """The lower-cased character n-grams of each word padded with a space (scikit-learn's
+    analyzer="char_wb", which the detector was trained with): they carry languages the English
+    embedding does not know and words broken by hyphens or odd spacing."""
+    grams = []
+    for word in text.lower().split():
+        padded = f" {word} "
+        for n in range(sizes[0], sizes[1] + 1):
+            grams += [padded[i:i + n] for i in range(max(len(padded) - n + 1, 1))]
+            if len(padded) <= n:  # a word shorter than n counts once
+                break
+    return grams
+
+
+def tfidf(tokens: list[str], terms: dict[str, list[float]]) -> dict[str, float]:
+    """The unit-length TF-IDF vector (sublinear term frequency) of a text's tokens over the known
+    terms: term -> value. `terms` maps each term to [idf, coefficient]."""
+    counts = Counter(t for t in tokens if t in terms)
     values = {t: (1 + math.log(n)) * terms[t][0] for t, n in counts.items()}
     norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
     return {t: v / norm for t, v in values.items()}
+
+
+def term_logit(text: str, weights: dict) -> float:
+    """The terms' part of the detector's logit: word and word-pair TF-IDF, and character n-gram TF-IDF."""
+    words, chars = weights["terms"], weights.get("chars", {})
+    return (sum(w * words[t][1] for t, w in tfidf(words_and_pairs(text), words).items())
+            + sum(w * chars[t][1] for t, w in tfidf(char_grams(text), chars).items()))

@@ -6,7 +6,7 @@ Positives: `guard_data/addressed*.txt` (sentences an attacker might plant, many 
 languages). Negatives: `guard_data/news*.txt` (hard negatives: quotes that say "you", orders and
 advice to readers, reports about software, search engines and chatbots) and every sentence of the
 BBC articles in `../shared/data/bbc` that fall in the training split. Features: the sentence's
-MiniLM embedding and the TF-IDF of its words and word pairs.
+MiniLM embedding, the TF-IDF of its words and word pairs, and the TF-IDF of its character n-grams.
 
 The BBC set is split by article, by a hash of the article's text (the ~133 stories held twice under
 two ids fall on one side): `TEST_PERCENT` is held out for the figures only, the rest trains. The
@@ -35,7 +35,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.addressed import WEIGHTS, as_seen
+from index.addressed import CHAR_GRAMS, WEIGHTS, as_seen
 from index.errors import IndexCorrupt, IndexMissing
 from index.embed import Embedder
 from index.sentences import split_sentences
@@ -51,6 +51,8 @@ TEST_PERCENT = 30  # of BBC articles (by text hash), held out for the figures, w
 WRITTEN_HELD_OUT_PERCENT = 20  # of the written sentences (by sentence hash), for the figures
 FOLDS = 5  # the threshold is chosen on out-of-fold scores of the training rows
 MIN_DF = 2  # a word or pair in fewer training sentences is no feature
+MIN_CHAR_DF = 3  # a character n-gram in fewer training sentences is no feature
+MAX_CHAR_GRAMS = 60_000  # the most frequent n-grams kept (the weights file holds each)
 MAX_FLAGGED = 1.0  # per 10,000 out-of-fold BBC sentences (the issue's ceiling on unseen news)
 MAX_NEWS = 0.05  # of the out-of-fold hard negatives (news*.txt) flagged
 TEMPLATED = 300  # composed sentences of each class, for training only (the held-out figures use written ones)
@@ -233,13 +235,13 @@ def gather(embedder: Embedder, bbc_index: Path | None, bbc: Path = BBC, bbcqa: P
     return rows
 
 
-def _features(rows: Rows, words, mask):
+def _features(rows: Rows, vectorizers, mask):
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
 
     texts = [t for t, m in zip(rows.texts, mask) if m]
     dense = np.asarray([v for v, m in zip(rows.vectors, mask) if m], dtype=np.float64)
-    return hstack([csr_matrix(dense), words.transform(texts)]).tocsr()
+    return hstack([csr_matrix(dense)] + [v.transform(texts) for v in vectorizers]).tocsr()
 
 
 def choose_threshold(bbc: list[float], news: list[float]) -> float:
@@ -254,17 +256,26 @@ def choose_threshold(bbc: list[float], news: list[float]) -> float:
 
 
 def fit(rows: Rows, mask, c: float = C):
-    """The TF-IDF vocabulary and the logistic regression, fitted on the rows where `mask` holds."""
+    """The TF-IDF vocabularies (words and pairs; character n-grams) and the logistic regression,
+    fitted on the rows where `mask` holds."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     mask = np.asarray(mask)
-    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=MIN_DF)
-    words.fit([t for t, m in zip(rows.texts, mask) if m])
+    texts = [t for t, m in zip(rows.texts, mask) if m]
+    vectorizers = (TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=MIN_DF).fit(texts),
+                   TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_GRAMS, sublinear_tf=True, min_df=MIN_CHAR_DF,
+                                   max_features=MAX_CHAR_GRAMS).fit(texts))
     y = np.array(rows.labels)[mask]
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(_features(rows, words, mask), y)
-    return words, model
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(_features(rows, vectorizers, mask), y)
+    return vectorizers, model
+
+
+def _terms(vectorizer, coef, offset: int) -> dict[str, list[float]]:
+    """term -> [idf, coefficient] of one fitted vectorizer whose columns start at `offset`."""
+    return {term: [round(float(vectorizer.idf_[i]), 5), round(float(coef[offset + i]), 5)]
+            for term, i in vectorizer.vocabulary_.items()}
 
 
 def out_of_fold(rows: Rows, c: float = C) -> list[float | None]:
@@ -278,9 +289,9 @@ def out_of_fold(rows: Rows, c: float = C) -> list[float | None]:
     train = np.array([sp == "train" for sp in rows.splits])
     scores: list[float | None] = [None] * len(rows.texts)
     for k in range(FOLDS):
-        words, model = fit(rows, train & (fold != k), c)
+        vectorizers, model = fit(rows, train & (fold != k), c)
         held = fold == k
-        for i, p in zip(np.flatnonzero(held), model.predict_proba(_features(rows, words, held))[:, 1]):
+        for i, p in zip(np.flatnonzero(held), model.predict_proba(_features(rows, vectorizers, held))[:, 1]):
             scores[i] = float(p)
     return scores
 
@@ -311,17 +322,17 @@ def train(out: Path = WEIGHTS, bbc_index: Path | None = None, bbc: Path = BBC, s
     oof = out_of_fold(rows)
     kinds = [(p, k) for p, k in zip(oof, rows.kinds) if p is not None]
     threshold = choose_threshold([p for p, k in kinds if k == "bbc"], [p for p, k in kinds if k == "news"])
-    words, model = fit(rows, np.array([sp == "train" for sp in rows.splits]))
+    vectorizers, model = fit(rows, np.array([sp == "train" for sp in rows.splits]))
     test = np.array([sp == "test" for sp in rows.splits])
     scores: list[float | None] = [None] * len(rows.texts)
-    for i, p in zip(np.flatnonzero(test), model.predict_proba(_features(rows, words, test))[:, 1]):
+    for i, p in zip(np.flatnonzero(test), model.predict_proba(_features(rows, vectorizers, test))[:, 1]):
         scores[i] = float(p)
     found = {"threshold": round(threshold, 6), **figures(rows, oof, "train", threshold),
              **figures(rows, scores, "test", threshold), "training_rows": int(sum(sp == "train" for sp in rows.splits))}
     dims, coef = len(rows.vectors[0]), model.coef_[0]
-    terms = {term: [round(float(words.idf_[i]), 5), round(float(coef[dims + i]), 5)]
-             for term, i in words.vocabulary_.items()}
-    weights = {"dimensions": dims, "coef": [round(float(c), 6) for c in coef[:dims]], "terms": terms,
+    words, chars = vectorizers
+    weights = {"dimensions": dims, "coef": [round(float(c), 6) for c in coef[:dims]],
+               "terms": _terms(words, coef, dims), "chars": _terms(chars, coef, dims + len(words.vocabulary_)),
                "intercept": round(float(model.intercept_[0]), 6), "threshold": round(threshold, 6),
                "validation": found}
     out.write_text(json.dumps(weights) + "\n")
