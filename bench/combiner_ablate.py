@@ -2,25 +2,27 @@
 
 `python -m bench.combiner_ablate [--rows .rag/bbc/combiner_rows.json]`
 
-Each line refits the logistic regression on the fit split's rows with some features left out (the
-hand-written signals the combiner took over: the answer-type check, the premise match ratio, the
-passage rank), or with fewer candidates read (READ_CANDIDATES: the best N by the cheap
-score), and reports on the dev split's rows: the evidence sentence ranked first (answerable), the
-AUROC of the best probability (answerable vs unanswerable), and questions right at the best
-threshold (answered with the evidence first, or refused when unanswerable). No question is asked again.
+Each line refits the combiner (the candidate regression and the answerability head) on the fit
+split's rows with some features left out (the hand-written signals the combiner took over: the
+answer-type check, the premise match ratio, the passage rank, the unmentioned count), or with fewer
+candidates read (READ_CANDIDATES: the best N by the cheap score), and reports on the dev split's
+rows: the evidence sentence ranked first (answerable), the AUROC (answerable vs unanswerable) of the
+best candidate's probability and of the head's answerability, and questions right at the head's
+best threshold (answered with the evidence first, or refused when unanswerable). No question is
+asked again.
 """
 
 import argparse
 import json
 from pathlib import Path
 
-from rag.reader.combiner import FEATURES, fit
-from rag.reader.fit import best_and_right, summary, threshold_figures
+from rag.reader.combiner import FEATURES
+from rag.reader.fit import fit_rows_and_calibrate
 
 DROPS = {"all features": (), "no answer-type check (typed, fits)": ("typed", "fits"), "no match ratio": ("match",),
          "no passage rank": ("passage_rank",), "reader only (reader, reader_gap)":
          tuple(f for f in FEATURES if f not in ("reader", "reader_gap")),
-         "cheap only (no reader)": ("reader", "reader_gap")}
+         "cheap only (no reader)": ("reader", "reader_gap"), "no unmentioned count": ("unmentioned",)}
 
 
 def keep_best(row: dict, n: int) -> dict:
@@ -33,20 +35,18 @@ def keep_best(row: dict, n: int) -> dict:
 
 
 def without(rows: list[dict], dropped: tuple[str, ...]) -> list[dict]:
-    """The rows with the `dropped` features left out."""
-    keep = [i for i, f in enumerate(FEATURES) if f not in dropped]
-    return [{**r, "features": [[f[i] for i in keep] for f in r["features"]]} for r in rows]
+    """The rows with the `dropped` features zeroed (a constant column gets no weight: the same fit as
+    leaving it out, and the head still finds each feature at its place)."""
+    gone = {i for i, f in enumerate(FEATURES) if f in dropped}
+    return [{**r, "features": [[0.0 if i in gone else x for i, x in enumerate(f)] for f in r["features"]]}
+            for r in rows]
 
 
 def score(fit_rows: list[dict], dev_rows: list[dict], dropped: tuple[str, ...]) -> dict:
-    """Refit without `dropped`; the dev figures."""
-    fit_rows, dev_rows = without(fit_rows, dropped), without(dev_rows, dropped)
-    model = fit([f for r in fit_rows for f in r["features"]], [y for r in fit_rows for y in r["labels"]])
-    scored = best_and_right(dev_rows, model)
-    figures = summary(scored)
-    right = max(threshold_figures(scored, t)["right"] for t in sorted({p for p, _, _ in scored}))
-    return {"first": round(figures["first_is_evidence"], 3), "auroc": round(figures["auroc"], 3),
-            "right_at_best": round(right, 3)}
+    """Refit without `dropped` (as `rag fit-combiner` fits); the dev figures."""
+    figures = fit_rows_and_calibrate(without(fit_rows, dropped), without(dev_rows, dropped)).figures
+    return {"first": figures["dev"]["first_is_evidence"], "auroc": figures["dev_best_candidate"]["auroc"],
+            "head_auroc": figures["dev"]["auroc"], "right_at_best": figures["most_right"]["right"]}
 
 
 def main() -> int:
@@ -54,13 +54,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.combiner_ablate", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=Path, default=Path(".rag/bbc/combiner_rows.json"))
     rows = json.loads(parser.parse_args().rows.read_text())
-    print("| combiner | evidence first (dev) | AUROC (dev) | right at best threshold (dev) |\n|---|---|---|---|")
+    print("| combiner | evidence first (dev) | AUROC, best candidate (dev) | AUROC, head (dev) | right at best threshold (dev) |"
+          "\n|---|---|---|---|---|")
     for name, dropped in DROPS.items():
         fig = score(rows["fit"], rows["dev"], dropped)
-        print(f"| {name} | {fig['first']} | {fig['auroc']} | {fig['right_at_best']} |")
+        print(f"| {name} | {fig['first']} | {fig['auroc']} | {fig['head_auroc']} | {fig['right_at_best']} |")
     for n in range(2, max(len(r["features"]) for r in rows["dev"]), 2):  # fewer than the rows hold
         fig = score([keep_best(r, n) for r in rows["fit"]], [keep_best(r, n) for r in rows["dev"]], ())
-        print(f"| {n} candidates read | {fig['first']} | {fig['auroc']} | {fig['right_at_best']} |")
+        print(f"| {n} candidates read | {fig['first']} | {fig['auroc']} | {fig['head_auroc']} | {fig['right_at_best']} |")
     return 0
 
 

@@ -374,7 +374,17 @@ def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | N
         return combiner.figures
     settings = news_corpus(work, progress)
     gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
-    combiner = fit(news.split(news.read_articles()), lambda text: gatherer.gather(read(text, None, settings)).ranked,
+    articles = news.read_articles()
+    copies: dict[str, set[str]] = {}  # text -> the corpus files of the articles with that text
+    for article_id, record in articles.items():
+        copies.setdefault(news.text_key(record["text"]), set()).add(news.source_name(article_id))
+    every = set().union(*copies.values())
+
+    def without(text: str, article_id: str):
+        kept = Filters(sources=every - copies[news.text_key(articles[article_id]["text"])])
+        return gatherer.gather(read(text, None, settings), filters=kept).ranked
+
+    combiner = fit(news.split(articles), lambda text: gatherer.gather(read(text, None, settings)).ranked, without,
                    settings.index.corpus_dir, progress, keep=work / "combiner_rows.json")
     combiner.save(folder)
     return combiner.figures

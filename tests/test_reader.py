@@ -11,7 +11,8 @@ import pytest
 
 from rag.eval.metrics import auroc
 from rag.reader import news
-from rag.reader.combiner import FEATURES, Combiner
+from rag.evidence.premise import unmentioned
+from rag.reader.combiner import FEATURES, QUESTION_FEATURES, Combiner, fit, fit_head
 from rag.reader.data import read_questions, squad_questions, training_pairs
 from rag.reader.model import second_segment
 from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
@@ -143,15 +144,37 @@ def test_the_reader_ranks_and_refuses_in_the_pipeline(seed_settings, retriever):
 
 
 def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path):
-    combiner = Combiner([0.5] * len(FEATURES), -1.0, (2.0, 0.5))
+    combiner = Combiner([0.5] * len(FEATURES), -1.0, [0.0] * len(QUESTION_FEATURES), 0.0, (2.0, 0.5))
+    combiner.head[0] = 1.0  # answerability rises with the best candidate's logit
     combiner.save(tmp_path)
     again = Combiner.load(tmp_path)
-    row = [1.0] * len(FEATURES)
-    assert again.probability(row) == combiner.probability(row) and 0 < again.answerability(0.3) < 1
-    assert again.answerability(0.9) > again.answerability(0.3)
+    weak, strong = [0.0] * len(FEATURES), [3.0] * len(FEATURES)
+    assert again.probability(strong) == combiner.probability(strong)
+    assert 0 < again.answerability([weak]) < again.answerability([strong, weak]) < 1
+    assert again.answerability([]) == 0.0
     (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
     with pytest.raises(ValueError, match="fitted on features"):
         Combiner.load(tmp_path)
     shutil.copy(WEIGHTS_DIR / "reader.json", tmp_path)
     with pytest.raises(ReaderMissing, match="combiner"):
         Reader(tmp_path).combiner  # noqa: B018
+
+
+def test_the_answerability_head_is_fitted_on_questions_and_separates_them():
+    rng = random.Random(3)
+    rows = [[rng.gauss(0, 1) for _ in FEATURES] for _ in range(200)]
+    combiner = fit(rows, [int(r[0] > 0) for r in rows])  # the reader's logit decides a candidate
+    questions = [[[rng.gauss(0, 1) + (2 if answerable else -2), *[rng.gauss(0, 1) for _ in FEATURES[1:]]]
+                  for _ in range(3)] for answerable in [True, False] * 40]
+    fit_head(combiner, questions, [True, False] * 40)
+    assert len(combiner.head) == len(QUESTION_FEATURES)
+    answerable = [combiner.answerability(q) for q in questions[0::2]]
+    unanswerable = [combiner.answerability(q) for q in questions[1::2]]
+    assert auroc(answerable, unanswerable) > 0.9
+
+
+def test_a_question_naming_what_its_article_never_does_counts_it_unmentioned():
+    article = "Gordon Brown said the UK would make similar offers to 70 poorer nations after the deal with Tanzania."
+    assert unmentioned("What did Mr Brown offer Tanzania?", article) == 0
+    assert unmentioned("What did Mr Brown offer Kenya?", article) == 1
+    assert unmentioned("How many nations did Brown make offers to in 1967 after the Kenya deal?", article) == 2

@@ -37,7 +37,7 @@ class Answerability:
     kind: str | None
     type_found: bool
     best_match: float  # the best score of any sentence, before the type check
-    learned: bool = False  # `score` is the combiner's calibrated P(answerable), which alone decides
+    learned: bool = False  # `score` is the combiner's calibrated P(answerable) (its head), which alone decides
 
     @property
     def premise_only(self) -> bool:
@@ -66,9 +66,9 @@ class Answerability:
 
 def answerability(ranked: list[Ranked], kind: str | None, combiner: Combiner | None = None) -> Answerability:
     """How well the ranked sentences answer a question asking for `kind`: with the combiner, its
-    calibrated probability that the best sentence answers."""
+    answerability head's calibrated P(answerable) over the candidates the reader read."""
     best = max((r.strength for r in ranked), default=0.0)
     if combiner is not None:
-        score = combiner.answerability(ranked[0].score) if ranked else 0.0
+        score = combiner.answerability([r.features for r in ranked if r.features is not None])
         return Answerability(score, kind, bool(ranked) and ranked[0].fits, best, learned=True)
     return Answerability(ranked[0].score if ranked else 0.0, kind, bool(ranked) and ranked[0].fits, best)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rag.evidence.gate import Answerability, answerability
 from rag.evidence.planted import is_instruction_like, planted
 from rag.evidence.rank import Idf, Ranked, rank_sentences
-from rag.evidence.retrieve import Retriever
+from rag.evidence.retrieve import Filters, Retriever
 from rag.evidence.sentences import SourceSentence, candidate_sentences
 from rag.question.read import Question
 from rag.reader.combiner import Combiner
@@ -40,9 +40,10 @@ class Gatherer:
         self.combiner = combiner
         self.idf = Idf(retriever.bm25.texts)
 
-    def gather(self, question: Question, k: int | None = None) -> Gathered:
-        """Retrieve, split the passages into candidate sentences, rank them, judge the evidence."""
-        passages = self.retriever.search(question.alone.query, k=k)
+    def gather(self, question: Question, k: int | None = None, filters: Filters | None = None) -> Gathered:
+        """Retrieve (within `filters`, when given), split the passages into candidate sentences, rank
+        them, judge the evidence."""
+        passages = self.retriever.search(question.alone.query, k=k, filters=filters)
         addressed = self.retriever.addressed(passages)
         sentences = candidate_sentences(passages)
         held_back = planted(sentences, addressed)

@@ -17,7 +17,8 @@ from functools import cached_property
 from operator import mul
 
 from rag.evidence.offers import offers_or_lead
-from rag.evidence.sentences import SourceSentence, preceding
+from rag.evidence.premise import unmentioned
+from rag.evidence.sentences import SourceSentence, load_document, preceding
 from rag.kinds import ROLE_PATTERN
 from rag.question.read import Question
 from rag.reader.combiner import Combiner, sigmoid
@@ -192,10 +193,24 @@ def _read(question: str, ranked: list[Ranked], reader: Reader, combiner: Combine
     logits = reader.logits(question, seconds)
     passages = list(dict.fromkeys(r.sentence.passage.id for r in ranked))  # by their best sentence's cheap score
     best_logit, best_base = max(logits, default=0.0), max((r.base for r in ranked), default=0.0)
+    missing = _unmentioned_by_article(question, [r.sentence for r in read])
     for r in ranked:
         r.probability = 0.0
     for r, z in zip(read, logits):
+        s = r.sentence
         r.features = [z, z - best_logit, r.similarity, r.coverage, r.base / best_base if best_base else 0.0,
-                      float(typed), float(typed and r.fits), 1 / (1 + passages.index(r.sentence.passage.id))]
+                      float(typed), float(typed and r.fits), 1 / (1 + passages.index(s.passage.id)),
+                      float(missing[s.passage.file])]
         r.learned = combiner is not None
         r.probability = combiner.probability(r.features) if combiner else sigmoid(z)
+
+
+def _unmentioned_by_article(question: str, sentences: list[SourceSentence]) -> dict[str, int]:
+    """Per article file of the sentences: how many things the question names it never does
+    (`rag.evidence.premise`); a file no longer readable is judged by the sentence alone."""
+    out: dict[str, int] = {}
+    for s in sentences:
+        if s.passage.file not in out:
+            doc = load_document(s.passage.file)
+            out[s.passage.file] = unmentioned(question, doc.original if doc else s.text)
+    return out

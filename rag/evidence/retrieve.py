@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Collection
 
 from index.build import load_bm25
 from index.embed import Embedder
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 class Filters:
     """Restrict retrieval to some sources and/or a date range (inclusive, YYYY-MM-DD)."""
 
-    sources: list[str] | None = None
+    sources: Collection[str] | None = None  # a set is the quick one to test thousands of sources against
     date_from: str | None = None
     date_to: str | None = None
 

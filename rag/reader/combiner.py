@@ -1,18 +1,23 @@
 """The combiner: turns the reader's score and the cheap signals of a candidate sentence into one
-probability that it answers the question, and the best candidate's into the answerability.
+probability that it answers the question, and a question's candidates into the answerability.
 
-A logistic regression over `FEATURES` (computed by the evidence stage, `rag.evidence.rank`): the
-reader's scaled logit and its gap to the best candidate's, the cheap score's similarity and coverage
-and the share of the best cheap score it reaches, whether the question asks for a kind of answer and
-whether the sentence offers one (`rag.evidence.offers`), and the rank of its passage (passages
-ordered by their best sentence's cheap score, not by retrieval). The answer-type and premise checks that were hand-set rules are features here, weighed
-by the data instead of vetoing.
+Two logistic regressions. The candidate regression, over `FEATURES` (computed by the evidence stage,
+`rag.evidence.rank`): the reader's scaled logit and its gap to the best candidate's, the cheap
+score's similarity and coverage and the share of the best cheap score it reaches, whether the
+question asks for a kind of answer and whether the sentence offers one (`rag.evidence.offers`), the
+rank of its passage (passages ordered by their best sentence's cheap score, not by retrieval), and
+how many things the question names that the sentence's article never does
+(`rag.evidence.premise`). The answerability head, over `QUESTION_FEATURES`: the best candidate's
+probability read beside the signals whose weight differs between "which sentence answers" and
+"does any" (`Combiner.question_row`). The answer-type and
+premise checks that were hand-set rules are features here, weighed by the data instead of vetoing.
 
-Fitted on the news questions kept from the reader (`rag.reader.news.NewsSplit.fit`, so the reader's
-scores are those of articles it never saw), one row per read candidate, labelled 1 when it is an
-evidence sentence of an answerable question. The best candidate's probability is then calibrated on
-the dev split (Platt scaling: P(answerable) from its logit), which is the `answerability` an Answer
-carries and the refusal threshold (`RAG_READER_THRESHOLD`) is compared with.
+Both are fitted on the news questions kept from the reader (`rag.reader.news.NewsSplit.fit`, so the
+reader's scores are those of articles it never saw): the candidate regression on one row per read
+candidate, labelled 1 when it is an evidence sentence of an answerable question; the head on one row
+per question, labelled 1 when it is answerable. The head's logit is then calibrated on the dev split
+(Platt scaling), which is the `answerability` an Answer carries and the refusal threshold
+(`RAG_READER_THRESHOLD`) is compared with.
 """
 
 from __future__ import annotations
@@ -23,9 +28,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 # Measured by `bench.combiner_ablate` (BBC dev, refitted without each): "headline" (whether the sentence is the
-# title) changed nothing (evidence first 0.581, AUROC 0.631 either way) and was deleted.
-FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", "fits", "passage_rank")
+# title) changed nothing (evidence first 0.581, AUROC 0.631 either way) and was deleted; "unmentioned" counted
+# in the sentence, its title and the sentence before instead of its whole article got weight 0.02 and was dropped.
+FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", "fits", "passage_rank", "unmentioned")
+# The answerability head's inputs, from all candidates read for one question (`Combiner.question_row`).
+# Chosen on the dev split (head AUROC / unanswerable refused where 5% of answerable ones are / off-corpus
+# questions over the seeds refused, of 4): these 4 0.724 / 0.275 / 4; adding the second-best candidate's
+# logits, the least unmentioned count, the coverage and the count of likely candidates 0.727 / 0.225 / 3
+# (the best and second-best reader logits weighed as a gap, which an off-corpus question also shows).
+QUESTION_FEATURES = ("best", "unmentioned_best", "typed", "fits_best")
 FILE = "combiner.json"
+_AT = {name: i for i, name in enumerate(FEATURES)}
 
 
 def sigmoid(z: float) -> float:
@@ -45,7 +58,9 @@ class Combiner:
 
     weights: list[float]
     bias: float
-    calibration: tuple[float, float] = (1.0, 0.0)  # a, b: P(answerable) = sigmoid(a * logit(p_best) + b)
+    head: list[float] = field(default_factory=list)  # the answerability head: one weight per QUESTION_FEATURES
+    head_bias: float = 0.0
+    calibration: tuple[float, float] = (1.0, 0.0)  # a, b: P(answerable) = sigmoid(a * head logit + b)
     features: tuple[str, ...] = FEATURES
     figures: dict = field(default_factory=dict)  # what fitting and calibration measured
 
@@ -53,10 +68,23 @@ class Combiner:
         """P(this candidate states the answer)."""
         return sigmoid(self.bias + sum(w * x for w, x in zip(self.weights, row)))
 
-    def answerability(self, best: float) -> float:
-        """P(the question is answerable), from the best candidate's probability."""
+    def question_row(self, rows: list[list[float]]) -> list[float]:
+        """The head's inputs from the candidates read for one question (at least one): the best
+        candidate's combined logit, whether its article names what the question names, whether the
+        question asks for a kind of answer and whether the best candidate offers one."""
+        best = max(rows, key=self.probability)
+        return [logit(self.probability(best)), best[_AT["unmentioned"]], best[_AT["typed"]], best[_AT["fits"]]]
+
+    def head_logit(self, rows: list[list[float]]) -> float:
+        """The answerability head's uncalibrated logit for one question's read candidates."""
+        return self.head_bias + sum(w * x for w, x in zip(self.head, self.question_row(rows)))
+
+    def answerability(self, rows: list[list[float]]) -> float:
+        """P(the question is answerable), from the candidates read for it (0 when none was read)."""
+        if not rows:
+            return 0.0
         a, b = self.calibration
-        return sigmoid(a * logit(best) + b)
+        return sigmoid(a * self.head_logit(rows) + b)
 
     def save(self, folder: Path) -> None:
         """Write combiner.json into `folder`."""
@@ -66,24 +94,37 @@ class Combiner:
     def load(cls, folder: Path) -> Combiner:
         """The combiner of a reader's weights folder; ValueError when it does not fit today's features."""
         raw = json.loads((folder / FILE).read_text(encoding="utf-8"))
-        combiner = cls(raw["weights"], raw["bias"], tuple(raw["calibration"]), tuple(raw["features"]),
-                       raw.get("figures", {}))
-        if combiner.features != FEATURES or len(combiner.weights) != len(FEATURES):
+        combiner = cls(raw["weights"], raw["bias"], raw.get("head", []), raw.get("head_bias", 0.0),
+                       tuple(raw["calibration"]), tuple(raw["features"]), raw.get("figures", {}))
+        if (combiner.features != FEATURES or len(combiner.weights) != len(FEATURES)
+                or len(combiner.head) != len(QUESTION_FEATURES)):
             raise ValueError(f"{folder / FILE} was fitted on features {combiner.features}, not {FEATURES}")
         return combiner
 
 
+def _regression(rows: list[list[float]], labels: list[int], strength: float,
+                weights: list[float] | None = None) -> tuple[list[float], float]:
+    """Weights and bias of a logistic regression (L2, C=`strength`), rows weighted by `weights`."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=strength, max_iter=2000).fit(rows, labels, sample_weight=weights)
+    return [round(float(w), 5) for w in model.coef_[0]], round(float(model.intercept_[0]), 5)
+
+
 def fit(rows: list[list[float]], labels: list[int], strength: float = 1.0) -> Combiner:
-    """A logistic regression (L2, C=`strength`) over candidate rows; uncalibrated answerability."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=strength, max_iter=2000).fit(rows, labels)
-    return Combiner([round(float(w), 5) for w in model.coef_[0]], round(float(model.intercept_[0]), 5))
+    """The candidate regression over candidate rows; no answerability head yet (`fit_head`)."""
+    return Combiner(*_regression(rows, labels, strength))
 
 
-def calibrate(best: list[float], answerable: list[bool]) -> tuple[float, float]:
-    """Platt scaling of the best candidates' probabilities into P(answerable)."""
-    from sklearn.linear_model import LogisticRegression
+def fit_head(combiner: Combiner, questions: list[list[list[float]]], answerable: list[bool],
+             weights: list[float] | None = None, strength: float = 1.0) -> None:
+    """Fit the answerability head on questions (each its candidates' rows, at least one), whether
+    each is answerable, and how much each counts."""
+    combiner.head, combiner.head_bias = _regression([combiner.question_row(q) for q in questions],
+                                                    [int(a) for a in answerable], strength, weights)
 
-    model = LogisticRegression(C=100.0).fit([[logit(p)] for p in best], [int(a) for a in answerable])
-    return round(float(model.coef_[0][0]), 5), round(float(model.intercept_[0]), 5)
+
+def calibrate(logits: list[float], answerable: list[bool]) -> tuple[float, float]:
+    """Platt scaling of the head's logits into P(answerable)."""
+    a, b = _regression([[z] for z in logits], [int(a) for a in answerable], 100.0)
+    return a[0], b
