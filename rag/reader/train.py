@@ -49,7 +49,7 @@ class Recipe:
     premise_swaps: bool = True  # a swapped-fact negative per answerable news question (rag.reader.swaps)
     init: str | None = str(SQUAD_READER)  # weights folder to start from (None: the packaged MiniLM)
     seed: int = 13
-    epochs: int = 1
+    epochs: int = 2  # the second epoch (2026-12-06, BBC dev, gold article): answer sentence first 0.806 -> 0.831, AUROC 0.673 -> 0.704
     batch_size: int = 16
     learning_rate: float = 3e-5
     warmup: float = 0.05  # share of each epoch's steps with a rising learning rate
