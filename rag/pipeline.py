@@ -22,7 +22,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from index.build import BuildReport, build_index
 from index.embed import Embedder
@@ -375,19 +375,28 @@ def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | N
     settings = news_corpus(work, progress)
     gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
     articles = news.read_articles()
+    combiner = fit(news.split(articles), lambda text: gatherer.gather(read(text, None, settings)).ranked,
+                   asked_without_article(gatherer, settings, articles), settings.index.corpus_dir, progress,
+                   keep=work / "combiner_rows.json")
+    combiner.save(folder)
+    return combiner.figures
+
+
+def asked_without_article(gatherer: Gatherer, settings: Settings, articles: dict[str, dict]
+                          ) -> Callable[[str, str], list]:
+    """(question, BBC article id) -> the ranked candidates with that article and every copy of its
+    text left out of the corpus (`rag.reader.fit.absent_rows`)."""
+    from rag.reader import news
+
     copies: dict[str, set[str]] = {}  # text -> the corpus files of the articles with that text
     for article_id, record in articles.items():
         copies.setdefault(news.text_key(record["text"]), set()).add(news.source_name(article_id))
     every = set().union(*copies.values())
 
-    def without(text: str, article_id: str):
+    def without(question: str, article_id: str):
         kept = Filters(sources=every - copies[news.text_key(articles[article_id]["text"])])
-        return gatherer.gather(read(text, None, settings), filters=kept).ranked
-
-    combiner = fit(news.split(articles), lambda text: gatherer.gather(read(text, None, settings)).ranked, without,
-                   settings.index.corpus_dir, progress, keep=work / "combiner_rows.json")
-    combiner.save(folder)
-    return combiner.figures
+        return gatherer.gather(read(question, None, settings), filters=kept).ranked
+    return without
 
 
 def mine_negatives(work: Path, out: Path, per_question: int = 6, progress: bool = True) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.reader import news
-from rag.reader.combiner import FEATURES
+from rag.reader.combiner import FEATURES, QUESTION_FEATURES
 from rag.reader.score import Reader
 
 SHARED = pytest.mark.skipif(not news.BBC.is_file(), reason="../shared/data is not beside the repository")
@@ -51,6 +51,7 @@ def test_fit_combiner_fits_on_news_questions_asked_against_their_corpus(tmp_path
     from index.settings import IndexSettings, Settings
     from rag.evidence.gather import Gatherer
     from rag.evidence.retrieve import Retriever
+    from rag.pipeline import asked_without_article
     from rag.question.read import read
     from rag.reader.fit import fit_combiner
 
@@ -62,9 +63,13 @@ def test_fit_combiner_fits_on_news_questions_asked_against_their_corpus(tmp_path
     settings = Settings(index=IndexSettings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data"))
     build_index(settings, embedder=embedder, progress=False)
     gatherer = Gatherer(Retriever(settings, embedder=embedder), Reader())
-    combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked,
+    without = asked_without_article(gatherer, settings, articles)
+    assert all(r.sentence.source != news.source_name(part.fit[0]["article_id"])
+               for r in without(part.fit[0]["question"], part.fit[0]["article_id"]))
+    combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked, without,
                             settings.index.corpus_dir, progress=False)
-    assert len(combiner.weights) == len(FEATURES) and combiner.figures["dev"]["questions"] == 12
+    assert len(combiner.weights) == len(FEATURES) and len(combiner.head) == len(QUESTION_FEATURES)
+    assert combiner.figures["dev"]["questions"] == 12 and combiner.figures["fit"]["questions"] == 24  # 12 absent
     assert 0 < combiner.figures["fit"]["first_is_evidence"] <= 1
     assert 0 < combiner.figures["chosen"]["threshold"] < 1 and combiner.figures["chosen"]["answerable_refused"] <= 0.05
 
