@@ -9,8 +9,8 @@ rank of its passage (passages ordered by their best sentence's cheap score, not 
 how many things the question names that the sentence's article never does
 (`rag.evidence.premise`). The answerability head, over `QUESTION_FEATURES`: the best candidate's
 probability read beside the signals whose weight differs between "which sentence answers" and
-"does any" (`Combiner.question_row`). The answer-type and
-premise checks that were hand-set rules are features here, weighed by the data instead of vetoing.
+"does any" (`Combiner.question_row`). The answer-type and premise checks that were hand-set rules
+are features here, weighed by the data instead of vetoing.
 
 Both are fitted on the news questions kept from the reader (`rag.reader.news.NewsSplit.fit`, so the
 reader's scores are those of articles it never saw): the candidate regression on one row per read
@@ -31,7 +31,7 @@ from pathlib import Path
 # title) changed nothing (evidence first 0.581, AUROC 0.631 either way) and was deleted; "unmentioned" counted
 # in the sentence, its title and the sentence before instead of its whole article got weight 0.02 and was dropped.
 FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", "fits", "passage_rank", "unmentioned")
-# The answerability head's inputs, from all candidates read for one question (`Combiner.question_row`).
+# The answerability head's inputs, from the best of the candidates read for one question (`Combiner.question_row`).
 # Chosen on the dev split (head AUROC / unanswerable refused where 5% of answerable ones are / off-corpus
 # questions over the seeds refused, of 4): these 4 0.724 / 0.275 / 4; adding the second-best candidate's
 # logits, the least unmentioned count, the coverage and the count of likely candidates 0.727 / 0.225 / 3
