@@ -155,6 +155,10 @@ def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path)
     (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
     with pytest.raises(ValueError, match="fitted on features"):
         Combiner.load(tmp_path)
+    headless = {"weights": [1] * len(FEATURES), "bias": 0, "calibration": [1, 0], "features": list(FEATURES)}
+    (tmp_path / "combiner.json").write_text(json.dumps(headless))  # fitted before the answerability head
+    with pytest.raises(ValueError, match="answerability head"):
+        Combiner.load(tmp_path)
     shutil.copy(WEIGHTS_DIR / "reader.json", tmp_path)
     with pytest.raises(ReaderMissing, match="combiner"):
         Reader(tmp_path).combiner  # noqa: B018

@@ -96,9 +96,11 @@ class Combiner:
         raw = json.loads((folder / FILE).read_text(encoding="utf-8"))
         combiner = cls(raw["weights"], raw["bias"], raw.get("head", []), raw.get("head_bias", 0.0),
                        tuple(raw["calibration"]), tuple(raw["features"]), raw.get("figures", {}))
-        if (combiner.features != FEATURES or len(combiner.weights) != len(FEATURES)
-                or len(combiner.head) != len(QUESTION_FEATURES)):
+        if combiner.features != FEATURES or len(combiner.weights) != len(FEATURES):
             raise ValueError(f"{folder / FILE} was fitted on features {combiner.features}, not {FEATURES}")
+        if len(combiner.head) != len(QUESTION_FEATURES):
+            raise ValueError(f"{folder / FILE} has {len(combiner.head)} answerability head weights, not one per "
+                             f"{QUESTION_FEATURES}")
         return combiner
 
 
