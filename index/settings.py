@@ -91,9 +91,9 @@ class AnswerSettings(_Group):
     ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences and decides to "
                                                "refuse: the cheap score with the hand-written answer-type rules, or "
                                                "the trained news reader and its combiner (rag.reader). The reader "
-                                               "answers more BBC dev questions right (0.65 vs 0.51) but refuses fewer "
-                                               "unanswerable ones on BBC (0.18 vs 0.34) and on the unseen seed set "
-                                               "qa_blind8 (6 vs 11 of 18), and is twice as slow (README).")
+                                               "answers more BBC dev questions right (0.64 vs 0.51) but refuses fewer "
+                                               "unanswerable ones on BBC (0.24 vs 0.34) and on the unseen seed set "
+                                               "qa_blind9 (4 vs 10 of 18), and is twice as slow (README).")
     refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
                                      "(calibrated on eval/qa.jsonl, see rag.evidence.gate; `bench.ablate`: 0 to 0.15 "
                                      "give 343 of 444 studied questions right, 0.2 345, 0.25 and 0.3 347; with "
