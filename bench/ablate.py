@@ -51,6 +51,7 @@ SWEEPS: dict[str, tuple[str, list]] = {
     "refusal_threshold": ("settings.answer.refusal_threshold", [0.0, 0.1, 0.15, 0.25, 0.3]),
     "candidates": ("settings.retrieval.candidates", [15, 50]),
     "rrf_k": ("settings.retrieval.rrf_k", [10, 100]),
+    "query_map": ("settings.retrieval.query_map", [False]),
 }
 
 

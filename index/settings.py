@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOP_K = 50  # the most passages one question may ask for (`top_k`, an API's `k`)
-READER_THRESHOLD = 0.40  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
+READER_THRESHOLD = 0.39  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
 INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
 Method = Literal["hybrid", "dense", "bm25"]  # how passages are retrieved
@@ -81,6 +81,9 @@ class RetrievalSettings(_Group):
     bm25_weight: float = Field(2.0, ge=0, description="Weight of the BM25 ranking in fusion (chosen by "
                                "`rag eval --compare hybrid,bm25x2,bm25x3,bm25`: MRR 0.815 -> 0.865).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    query_map: bool = Field(True, description="Map the question's embedding with the learned query map before "
+                            "dense retrieval and the answer sentences' similarity (rag.evidence.query_map, "
+                            "`rag train-query-map`; figures in its card and the README).")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
 

@@ -1,5 +1,6 @@
 """The `rag` command: index, search, ask, chat, eval, serve, train-reader, mine-negatives, fit-combiner,
-train-addressed.
+train-addressed,
+train-query-map.
 
 Only argparse is imported at start-up so `rag --help` answers at once; each command imports the
 heavy libraries it needs. Errors a user can act on print one line and exit with status 2.
@@ -201,6 +202,14 @@ def cmd_train_addressed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_query_map(args: argparse.Namespace) -> int:
+    """Train the query map (see rag.evidence.train_query_map); writes its weights and card to --out."""
+    from rag.pipeline import train_query_map
+
+    print(json.dumps(train_query_map(args.out, args.limit, progress=not args.quiet)["validation"], indent=2))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the UI in this process's place (`python -m ui`): the query side never imports the UI."""
     import os
@@ -292,6 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "without asking again: for the same reader with fewer features")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_fit_combiner)
+
+    p = sub.add_parser("train-query-map", help="train the map that moves a question's embedding towards the "
+                       "sentences that answer it")
+    p.add_argument("--out", type=Path, default=Path("rag/evidence/weights"),
+                   help="folder for query_map.safetensors and query_map.json (default: the committed rag/evidence/weights)")
+    p.add_argument("--limit", type=int, help="only the first N training and held-out questions (a smoke test)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train_query_map)
 
     p = sub.add_parser("train-addressed", help="train the detector of sentences addressed to an AI")
     p.add_argument("--out", type=Path, default=Path("index/guard_data/addressed.json"),

@@ -347,6 +347,14 @@ def train_reader(out: Path, progress: bool = True, **choices) -> dict:
     return train(Recipe(**{**STAGES[choices.get("stage") or "news"], **given}), out, progress=progress)
 
 
+def train_query_map(out: Path, limit: int | None = None, progress: bool = True) -> dict:
+    """`rag train-query-map`: train the query map (`rag.evidence.train_query_map`) on the news
+    questions; returns its card."""
+    from rag.evidence.train_query_map import Recipe, train
+
+    return train(out, Recipe(limit=limit), progress=progress)
+
+
 def news_corpus(work: Path, progress: bool = True) -> Settings:
     """The 2,225 BBC articles written to `work/corpus` and indexed (incrementally) in `work/data`: the
     corpus the reader's combiner is fitted on and `bench.bbc_qa` asks."""
@@ -432,4 +440,4 @@ def train_addressed(out: Path, bbc_index: Path | None = None) -> dict:
 __all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library",
            "METHODS", "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused",
            "article_blocks", "build_index", "check_question", "evaluate", "evaluate_sets", "fit_combiner",
-           "mine_negatives", "news_corpus", "one_line", "save_transcript", "train_addressed", "train_reader"]
+           "mine_negatives", "news_corpus", "one_line", "save_transcript", "train_addressed", "train_query_map", "train_reader"]

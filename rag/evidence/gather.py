@@ -49,7 +49,7 @@ class Gatherer:
         held_back = planted(sentences, addressed)
         candidates = [c for c in sentences if c.key not in held_back and not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
-        q_vector = self.retriever.embedder.embed_query(question.alone.reading)
+        q_vector = self.retriever.query_vector(question.alone.reading)
         ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner)
         return Gathered(question, passages, candidates, vectors, ranked,
                         answerability(ranked, question.expected.kind, self.combiner), addressed)

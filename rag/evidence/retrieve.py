@@ -2,7 +2,8 @@
 
 Everything heavy (the store, the BM25 cache, the embedding model) is opened once per `Retriever`,
 read only (a missing or stale part names the command that rebuilds it);
-a query costs one embedding, one Chroma query and one BM25 lookup, and the answer's sentence
+a query costs one embedding (moved towards answering sentences by the learned query map,
+`rag.evidence.query_map`), one Chroma query and one BM25 lookup, and the answer's sentence
 ranking reads the retrieved passages' sentence embeddings from the store.
 """
 
@@ -17,6 +18,7 @@ from index.embed import Embedder
 from index.errors import BadQuestion
 from index.settings import MAX_TOP_K, Settings
 from index.store import Store
+from rag.evidence.query_map import QueryMap
 from rag.question.read import check_question
 from rag.schema import Passage
 
@@ -75,11 +77,18 @@ class Retriever:
         self.bm25 = load_bm25(self.store, settings)
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.bm25.ids)}
         self.embedder = embedder or Embedder(settings)
-        self.embedder.embed_query("warm up")  # model load and first-call set-up here, not in a query's timing
+        self.query_map = QueryMap.load() if settings.retrieval.query_map else None
+        self.query_vector("warm up")  # model load and first-call set-up here, not in a query's timing
+
+    def query_vector(self, question: str) -> list[float]:
+        """The question's embedding, mapped towards answering sentences by the query map when it is on
+        (`RAG_QUERY_MAP`): what dense retrieval and the answer sentences' similarity compare with."""
+        vector = self.embedder.embed_query(question)
+        return self.query_map.apply(vector) if self.query_map else vector
 
     def dense(self, question: str, n: int, filters: Filters) -> dict[str, float]:
         """Chunk id -> cosine similarity for the `n` nearest chunks."""
-        return self.store.query(self.embedder.embed_query(question), n, filters.chroma_where())
+        return self.store.query(self.query_vector(question), n, filters.chroma_where())
 
     def lexical(self, question: str, n: int, filters: Filters) -> dict[str, float]:
         """Chunk id -> BM25 score for the best `n` chunks passing the filters."""
