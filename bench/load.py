@@ -283,6 +283,7 @@ class References:
     replayed: dict = field(default_factory=dict)
     ids: set = field(default_factory=set)
     seconds: list[float] = field(default_factory=list)
+    first_again: float = 0.0  # the first question asked once more after all the others: its warm time
 
 
 def references(url: str, args: argparse.Namespace, plan: Plan) -> References:
@@ -298,6 +299,8 @@ def references(url: str, args: argparse.Namespace, plan: Plan) -> References:
             refs.seconds.append(seconds)
             refs.alone[question] = comparable(answer)
             refs.ids.add(answer["conversation_id"])
+        if refs.seconds:
+            refs.first_again = client.ask(plan.standalone[0][0])[0]
         for question in itertools.chain.from_iterable(plan.local):
             answer = local.ask(question)[1]
             refs.local[question] = comparable(answer)
@@ -445,7 +448,8 @@ def summarize(args: argparse.Namespace, plan: Plan, refs: References, tally: Tal
               tracebacks: int, ready_s: float) -> dict:
     """The figures of the run, as written to --out. `latency_ms` is the `--mode` clients' (not the
     local ones'); `first_answer_ms` is the first serial answer after "ready", `serial_p50_ms` the
-    p50 of the others."""
+    p50 of the others, `first_question_warm_ms` the same first question asked again once the others
+    were (what the first answer would cost had nothing been cold)."""
     all_s = tally.latencies["standalone"] + tally.latencies["conversation"]
     requests = len(all_s) + len(tally.latencies["local"]) + len(tally.errors)
     counts = list(tally.per_client.values()) or [0]
@@ -454,7 +458,8 @@ def summarize(args: argparse.Namespace, plan: Plan, refs: References, tally: Tal
         "mode": args.mode, "clients": args.clients, "standalone_clients": len(plan.standalone),
         "conversation_clients": len(plan.conversations), "local_clients": len(plan.local),
         "ready_s": round(ready_s, 1), "first_answer_ms": round(first, 1), "serial_p50_ms": round(serial, 1),
-        "first_over_serial_p50": round(first / serial, 2),
+        "first_over_serial_p50": round(first / serial, 2), "first_question_warm_ms": round(refs.first_again * 1000, 1),
+        "first_over_its_warm": round(first / (refs.first_again * 1000), 2) if refs.first_again else None,
         "seconds": args.seconds, "elapsed_s": round(elapsed, 1),
         "requests": requests, "errors": len(tally.errors), "cross_talk": len(tally.cross_talk),
         "server_tracebacks": tracebacks, "throughput_rps": round(requests / elapsed, 2) if elapsed else 0.0,
@@ -473,7 +478,8 @@ def table(report: dict) -> str:
     lines = [f"{report['clients']} clients ({report['conversation_clients']} in conversations) for "
              f"{report['seconds']} s, mode {report['mode']}, beside {report['local_clients']} local-mode clients",
              f"ready after {report['ready_s']} s; first answer {report['first_answer_ms']} ms = "
-             f"{report['first_over_serial_p50']} x the serial p50 ({report['serial_p50_ms']} ms)",
+             f"{report['first_over_serial_p50']} x the serial p50 ({report['serial_p50_ms']} ms), "
+             f"{report['first_over_its_warm']} x the same question asked warm ({report['first_question_warm_ms']} ms)",
              f"requests {report['requests']}  errors {report['errors']}  cross-talk {report['cross_talk']}  "
              f"server tracebacks {report['server_tracebacks']}",
              f"throughput {report['throughput_rps']} req/s  (per client {rpc['min']}..{rpc['max']} requests)",
