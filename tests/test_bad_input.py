@@ -132,6 +132,19 @@ def test_missing_spacy_model_names_the_fix(monkeypatch):
         nlp._pipeline.cache_clear()
 
 
+def test_entities_from_the_recogniser_alone_are_the_whole_pipelines():
+    from rag import nlp
+
+    texts = ["Mr Blair met Gordon Brown in Downing Street on Monday to discuss the £4.3bn plan.",
+             "Shares in BMW fell 3% in Frankfurt after the US-led talks with the World Trade Organisation.",
+             "The Iraqi National Alliance (INA) said 12 people died in Basra, according to Reuters.",
+             "", "\x00\ufffd (()) ---"]
+    full = nlp._pipeline()
+    for text in texts:
+        whole = [(e.text, e.label_, e.start_char) for e in full(text).ents]
+        assert [(e.text, e.label_, e.start_char) for e in nlp.recognised(text).ents] == whole
+
+
 def test_entity_checks_take_empty_and_odd_text():
     from rag.evidence.offers import offers
     from rag.question.focus import focus
