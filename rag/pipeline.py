@@ -40,6 +40,7 @@ from rag.draft.extractive import extractive_text
 from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
 from rag.evidence.gather import Gathered, Gatherer
+from rag.evidence.query_map import QueryMap
 from rag.evidence.retrieve import Filters, Retriever
 from rag.evidence.sentences import load_document
 from rag.llm.generate import Generator, LocalGenerator, make_generator
@@ -438,6 +439,6 @@ def train_addressed(out: Path, bbc_index: Path | None = None) -> dict:
 
 
 __all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library",
-           "METHODS", "MODES", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused",
+           "METHODS", "MODES", "QueryMap", "RagError", "Retriever", "SUPPORTED_SUFFIXES", "Settings", "Store", "UploadRefused",
            "article_blocks", "build_index", "check_question", "evaluate", "evaluate_sets", "fit_combiner",
            "mine_negatives", "news_corpus", "one_line", "save_transcript", "train_addressed", "train_query_map", "train_reader"]
