@@ -1,7 +1,11 @@
 """Answers with span-exact, verified citations; refusals; follow-ups; documents treated as data."""
 
 import json
+import os
 import shutil
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -214,6 +218,28 @@ def test_local_model_answers_with_exact_citations(local):
 @pytest.mark.slow
 def test_local_model_refuses_off_corpus(local):
     assert local.ask("Who won the 2022 football World Cup?").refused
+
+
+def _threads() -> dict[str, tuple[int, int]]:
+    """This process's threads: id -> (nice value, CPU ticks used), from /proc."""
+    out = {}
+    for tid in os.listdir(f"/proc/{os.getpid()}/task"):
+        fields = Path(f"/proc/{os.getpid()}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        out[tid] = (int(fields[16]), int(fields[11]) + int(fields[12]))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_local_model_writes_at_a_lower_priority_than_the_rest_of_the_process(local):
+    local.ask("Who is the secretary-general of Kataib Hezbollah?")  # the model loaded (its file checked) before
+    before = _threads()
+    answer = local.ask("What did Pezeshkian call for among Islamic nations?")
+    after = _threads()
+    assert answer.timings_ms["generate"] > 0
+    busiest = max(after, key=lambda tid: after[tid][1] - before.get(tid, (0, 0))[1])
+    assert after[busiest][0] == local.settings.llm.nice == 10  # the model's compute thread
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0  # the caller keeps its own
 
 
 @pytest.mark.slow

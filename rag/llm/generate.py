@@ -7,14 +7,17 @@ messages and yield text pieces as they come; `complete` joins them.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import sys
 import threading
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol, TypeVar
 
 from index.errors import BadQuestion, RagError
 from index.settings import MODES, Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class GeneratorUnavailable(RagError):
@@ -52,7 +55,7 @@ class LocalGenerator(_Completes):
         params.cpuparams_batch.n_threads = settings.llm.threads
         params.warmup = False
         params.verbosity = 0  # llama.cpp logs every request otherwise
-        self.server = xllamacpp.Server(params)
+        self.server = _built_lowered(lambda: xllamacpp.Server(params), settings.llm.nice)
         self.lock = threading.Lock()  # one generation at a time on a 2-core machine
 
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
@@ -73,6 +76,32 @@ class LocalGenerator(_Completes):
                 raise GeneratorUnavailable(f"the local model failed: {piece}") from piece
             if piece:
                 yield piece
+
+
+def _built_lowered(build: Callable[[], T], nice: int) -> T:
+    """`build()` run in a thread of its own whose scheduling priority is lowered by `nice`. On Linux
+    each thread has its own nice value and the threads it starts inherit it: llama.cpp's compute
+    threads, started with its server, then give way to the answers the rest of the process runs,
+    while this process's own threads keep their priority (raising it back would need privileges)."""
+    made: dict = {}
+
+    def run() -> None:
+        if nice and sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+            except OSError as exc:
+                log.warning("the local model keeps the process's priority: %s", exc)
+        try:
+            made["value"] = build()
+        except BaseException as exc:  # re-raised in the caller's thread
+            made["error"] = exc
+
+    worker = threading.Thread(target=run, name="local-model-load")
+    worker.start()
+    worker.join()
+    if "error" in made:
+        raise made["error"]
+    return made["value"]
 
 
 def _delta(chunk: dict) -> str:
