@@ -122,7 +122,7 @@ class LlmSettings(_Group):
     nice: int = Field(10, ge=0, le=19, validation_alias="RAG_LLM_NICE", description="How much lower the local "
                       "model's threads are scheduled than the rest of the process (Linux; 0 = the same): a served "
                       "extractive answer is not held up while the model writes (`bench.load --local-clients 4`: "
-                      "extractive p95 2.28 s at 0; README).")
+                      "extractive p95 2.28 s at 0, 1.74 s at 10; README).")
     context: int = Field(4096, ge=512, validation_alias="RAG_LLM_CONTEXT",
                          description="Context window of the local model, in tokens.")
     evidence_sentences: int = Field(3, ge=0, validation_alias="RAG_LLM_EVIDENCE_SENTENCES",
