@@ -173,9 +173,9 @@ class RagEmbedding(BaseEmbedding):
     cannot know: it embeds the text as given."""
 
     _embedder: Embedder = PrivateAttr()
-    _query_map: QueryMap | None = PrivateAttr()
+    _query_map: QueryMap = PrivateAttr()
 
-    def __init__(self, embedder: Embedder, query_map: QueryMap | None = None, **kwargs: Any):
+    def __init__(self, embedder: Embedder, query_map: QueryMap, **kwargs: Any):
         super().__init__(model_name=str(embedder.path.name), **kwargs)
         self._embedder = embedder
         self._query_map = query_map
@@ -186,8 +186,7 @@ class RagEmbedding(BaseEmbedding):
         return "RagEmbedding"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        vector = self._embedder.embed_query(query)
-        return self._query_map.apply(vector) if self._query_map else vector
+        return self._query_map.apply(self._embedder.embed_query(query))
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
@@ -231,7 +230,7 @@ def chroma_vector_store(settings: Settings) -> ReadOnlyChromaVectorStore:
 
 def embed_model(settings: Settings, embedder: Embedder | None = None) -> RagEmbedding:
     """The embedding model to hand llama-index with `chroma_vector_store`, so queries embed like ours."""
-    return RagEmbedding(embedder or Embedder(settings), QueryMap.load() if settings.retrieval.query_map else None)
+    return RagEmbedding(embedder or Embedder(settings), QueryMap.for_settings(settings))
 
 
 def retriever(settings: Settings, k: int | None = None, filters: Filters | None = None,

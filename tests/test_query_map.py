@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from index.embed import Embedder
-from index.sentences import split_sentences
 from index.settings import Settings
 from rag.evidence.query_map import CARD_FILE, WEIGHTS_DIR, WEIGHTS_FILE, QueryMap, QueryMapMissing
-from rag.evidence.train_query_map import Recipe, train
+from rag.evidence.train_query_map import Recipe, embedded, examples, ranks, train
 from rag.reader import news
 
 SHARED = pytest.mark.skipif(not news.BBC.is_file(), reason="../shared/data is not beside the repository")
@@ -22,19 +21,10 @@ SHARED = pytest.mark.skipif(not news.BBC.is_file(), reason="../shared/data is no
 def test_the_committed_map_ranks_the_answer_higher_for_unseen_news_questions():
     articles = news.read_articles()
     questions = [q for q in news.split(articles).dev if q["answerable"]]  # 40 articles never trained on
-    embedder, query_map = Embedder(Settings()), QueryMap.load()
-    sentences = {a: split_sentences(articles[a]["text"]) for a in {q["article_id"] for q in questions}}
-    vectors = {a: np.array(embedder.embed(texts)) for a, texts in sentences.items()}
-    ranks = {"unmapped": [], "mapped": []}
-    for q in questions:
-        answering = np.array([any(e in s or s in e for e in q["evidence"]) for s in sentences[q["article_id"]]])
-        raw = embedder.embed_query(q["question"])
-        for name, vector in (("unmapped", raw), ("mapped", query_map.apply(raw))):
-            similarity = vectors[q["article_id"]] @ np.array(vector)
-            ranks[name].append(int((similarity[~answering] > similarity[answering].max()).sum()))
-    first = {name: np.mean([r == 0 for r in found]) for name, found in ranks.items()}
-    top3 = {name: np.mean([r < 3 for r in found]) for name, found in ranks.items()}
-    assert first["mapped"] > first["unmapped"] and top3["mapped"] > top3["unmapped"], (first, top3)
+    held = examples(questions, articles, embedded(questions, articles, Settings(), progress=False))
+    unmapped, mapped = ranks(held, None), ranks(held, QueryMap.load().matrix)
+    assert len(held) == len(questions)
+    assert mapped["first"] > unmapped["first"] and mapped["top3"] > unmapped["top3"], (unmapped, mapped)
 
 
 def test_a_mapped_question_is_a_unit_vector_of_the_same_size():
@@ -55,6 +45,11 @@ def test_a_corrupt_or_missing_map_is_one_error_naming_the_fix(tmp_path):
         QueryMap.load(tmp_path / "weights")
     with pytest.raises(QueryMapMissing, match="does not fit 3-dimensional"):
         QueryMap.load().apply([1.0, 0.0, 0.0])
+
+
+def test_with_the_map_off_a_question_keeps_its_embedding():
+    vector = Embedder(Settings()).embed_query("Who leads the board of the mining firm?")
+    assert QueryMap.for_settings(Settings().changed(retrieval={"query_map": False})).apply(vector) == vector
 
 
 @SHARED

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import RagError
+from index.settings import Settings
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS_FILE, CARD_FILE = "query_map.safetensors", "query_map.json"
@@ -29,11 +30,17 @@ class QueryMapMissing(RagError):
 
 
 class QueryMap:
-    """W, a square matrix over embedding dimensions; `apply` maps one question vector."""
+    """W, a square matrix over embedding dimensions; `apply` maps one question vector. Without a
+    matrix (`RAG_QUERY_MAP=false`) it leaves vectors as they are."""
 
-    def __init__(self, matrix: np.ndarray, card: dict):
-        self.matrix = matrix.astype(np.float32)
+    def __init__(self, matrix: np.ndarray | None, card: dict):
+        self.matrix = None if matrix is None else matrix.astype(np.float32)
         self.card = card
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "QueryMap":
+        """The committed map when `settings.retrieval.query_map` is on, else one that maps nothing."""
+        return cls.load() if settings.retrieval.query_map else cls(None, {})
 
     @classmethod
     def load(cls, folder: Path = WEIGHTS_DIR) -> "QueryMap":
@@ -52,7 +59,10 @@ class QueryMap:
         return cls(load_file(str(weights))["matrix"], card)
 
     def apply(self, vector: list[float]) -> list[float]:
-        """W v, scaled to unit length (the index's vectors are unit length; cosine is a dot product)."""
+        """W v, scaled to unit length (the index's vectors are unit length; cosine is a dot product);
+        the vector itself when there is no W."""
+        if self.matrix is None:
+            return vector
         if self.matrix.shape != (len(vector), len(vector)):
             raise QueryMapMissing(f"the query map {self.matrix.shape} does not fit {len(vector)}-dimensional "
                                   "embeddings: retrain it for this embedding model (`rag train-query-map`), or set "

@@ -77,14 +77,13 @@ class Retriever:
         self.bm25 = load_bm25(self.store, settings)
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.bm25.ids)}
         self.embedder = embedder or Embedder(settings)
-        self.query_map = QueryMap.load() if settings.retrieval.query_map else None
+        self.query_map = QueryMap.for_settings(settings)
         self.query_vector("warm up")  # model load and first-call set-up here, not in a query's timing
 
     def query_vector(self, question: str) -> list[float]:
         """The question's embedding, mapped towards answering sentences by the query map when it is on
         (`RAG_QUERY_MAP`): what dense retrieval and the answer sentences' similarity compare with."""
-        vector = self.embedder.embed_query(question)
-        return self.query_map.apply(vector) if self.query_map else vector
+        return self.query_map.apply(self.embedder.embed_query(question))
 
     def dense(self, question: str, n: int, filters: Filters) -> dict[str, float]:
         """Chunk id -> cosine similarity for the `n` nearest chunks."""

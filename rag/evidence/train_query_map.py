@@ -51,7 +51,8 @@ class Example:
     others: list[list[float]]  # the article's other sentences
 
 
-def _examples(questions: list[dict], articles: dict[str, dict], vectors: dict[str, list[float]]) -> list[Example]:
+def examples(questions: list[dict], articles: dict[str, dict], vectors: dict[str, list[float]]) -> list[Example]:
+    """Per question whose evidence its article's sentences hold: its vector, theirs, the others'."""
     out = []
     for q in questions:
         sentences = split_sentences(articles[q["article_id"]]["text"])
@@ -62,7 +63,8 @@ def _examples(questions: list[dict], articles: dict[str, dict], vectors: dict[st
     return out
 
 
-def _embedded(questions: list[dict], articles: dict[str, dict], settings: Settings, progress: bool) -> dict:
+def embedded(questions: list[dict], articles: dict[str, dict], settings: Settings, progress: bool) -> dict:
+    """Text -> embedding, for the questions and every sentence of their articles."""
     texts = {q["question"] for q in questions}
     texts |= {s for q in questions for s in split_sentences(articles[q["article_id"]]["text"])}
     texts = sorted(texts)
@@ -96,7 +98,7 @@ def _fit(examples: list[Example], recipe: Recipe, dim: int):
     return matrix.detach().numpy()
 
 
-def _ranks(examples: list[Example], matrix: np.ndarray | None) -> dict:
+def ranks(examples: list[Example], matrix: np.ndarray | None) -> dict:
     """Evidence first / in the top 3 among its article's sentences, by similarity to the question."""
     ranks = []
     for e in examples:
@@ -119,19 +121,19 @@ def train(out: Path, recipe: Recipe = Recipe(), settings: Settings | None = None
     held = {"fit": [q for q in split.fit if q["answerable"]], "dev": [q for q in split.dev if q["answerable"]]}
     if recipe.limit:
         held = {name: qs[:recipe.limit] for name, qs in held.items()}
-    vectors = _embedded(train_q + held["fit"] + held["dev"], articles, settings or Settings(), progress)
-    examples = _examples(train_q, articles, vectors)
-    matrix = _fit(examples, recipe, len(examples[0].question))
+    vectors = embedded(train_q + held["fit"] + held["dev"], articles, settings or Settings(), progress)
+    training = examples(train_q, articles, vectors)
+    matrix = _fit(training, recipe, len(training[0].question))
     out.mkdir(parents=True, exist_ok=True)
     weights = out / WEIGHTS_FILE
     save_file({"matrix": matrix.astype(np.float16)}, str(weights))
     validation = {}
     for name, qs in held.items():
-        held_examples = _examples(qs, articles, vectors)
-        validation[name] = {"unmapped": _ranks(held_examples, None),
-                            "mapped": _ranks(held_examples, matrix.astype(np.float16).astype(np.float32))}
+        held_examples = examples(qs, articles, vectors)
+        validation[name] = {"unmapped": ranks(held_examples, None),
+                            "mapped": ranks(held_examples, matrix.astype(np.float16).astype(np.float32))}
     card = {"weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(), "recipe": asdict(recipe),
-            "training_questions": len(examples),
+            "training_questions": len(training),
             "data_sha256": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                             for p in [news.SHARED_QUESTIONS, *news.written_files()]},
             "validation": validation}
