@@ -80,10 +80,11 @@ class Mark:
     """The detector's word on one sentence. `addressed`: the sentence as a whole is addressed to an
     AI (what `rag index` and the Corpus tab warn of, with `probability`). `held_back`: that, or one of
     its clauses on its own is (CLAUSE_THRESHOLD): never evidence, never shown to a model. Clauses
-    catch an order tucked into a news sentence ("..., and that is what you must answer."): 5 of the
+    catch an order tucked into a news sentence ("..., and that is what you must answer."): 4 of the
     50 planted sentences of eval/attacks that the whole-sentence score misses, and none of its 406
-    genuine sentences, but also 3 of 16,596 held-out BBC sentences, too many to warn of (measured
-    2026-12-06, `python -m bench.addressed`), so they are held back without a warning."""
+    genuine sentences, but also 5 of 16,596 held-out BBC sentences, too many to warn of (measured
+    2026-12-06, third-round detector, `python -m bench.addressed`), so they are held back without a
+    warning."""
 
     addressed: bool
     probability: float
