@@ -4,7 +4,7 @@
 
 Each line refits the combiner (the candidate regression and the answerability head) on the fit
 split's rows with some features left out (the hand-written signals the combiner took over: the
-answer-type check, the premise match ratio, the passage rank, the unmentioned count), or with fewer
+answer-type check, the premise match ratio, the unmentioned count), or with fewer
 candidates read (READ_CANDIDATES: the best N by the cheap score), and reports on the dev split's
 rows: the evidence sentence ranked first (answerable), the AUROC (answerable vs unanswerable) of the
 best candidate's probability and of the head's answerability, and questions right at the head's
@@ -20,7 +20,7 @@ from rag.reader.combiner import FEATURES
 from rag.reader.fit import fit_rows_and_calibrate
 
 DROPS = {"all features": (), "no answer-type check (typed, fits)": ("typed", "fits"), "no match ratio": ("match",),
-         "no passage rank": ("passage_rank",), "reader only (reader, reader_gap)":
+         "reader only (reader, reader_gap)":
          tuple(f for f in FEATURES if f not in ("reader", "reader_gap")),
          "cheap only (no reader)": ("reader", "reader_gap"), "no unmentioned count": ("unmentioned",)}
 

@@ -191,7 +191,6 @@ def _read(question: str, ranked: list[Ranked], reader: Reader, combiner: Combine
     read = ranked[:READ_CANDIDATES]
     seconds = [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title) for r in read]
     logits = reader.logits(question, seconds)
-    passages = list(dict.fromkeys(r.sentence.passage.id for r in ranked))  # by their best sentence's cheap score
     best_logit, best_base = max(logits, default=0.0), max((r.base for r in ranked), default=0.0)
     missing = _unmentioned_by_article(question, [r.sentence for r in read])
     for r in ranked:
@@ -199,8 +198,7 @@ def _read(question: str, ranked: list[Ranked], reader: Reader, combiner: Combine
     for r, z in zip(read, logits):
         s = r.sentence
         r.features = [z, z - best_logit, r.similarity, r.coverage, r.base / best_base if best_base else 0.0,
-                      float(typed), float(typed and r.fits), 1 / (1 + passages.index(s.passage.id)),
-                      float(missing[s.passage.file])]
+                      float(typed), float(typed and r.fits), float(missing[s.passage.file])]
         r.learned = combiner is not None
         r.probability = combiner.probability(r.features) if combiner else sigmoid(z)
 

@@ -4,8 +4,7 @@ probability that it answers the question, and a question's candidates into the a
 Two logistic regressions. The candidate regression, over `FEATURES` (computed by the evidence stage,
 `rag.evidence.rank`): the reader's scaled logit and its gap to the best candidate's, the cheap
 score's similarity and coverage and the share of the best cheap score it reaches, whether the
-question asks for a kind of answer and whether the sentence offers one (`rag.evidence.offers`), the
-rank of its passage (passages ordered by their best sentence's cheap score, not by retrieval), and
+question asks for a kind of answer and whether the sentence offers one (`rag.evidence.offers`), and
 how many things the question names that the sentence's article never does
 (`rag.evidence.premise`). The answerability head, over `QUESTION_FEATURES`: the best candidate's
 probability read beside the signals whose weight differs between "which sentence answers" and
@@ -30,7 +29,9 @@ from pathlib import Path
 # Measured by `bench.combiner_ablate` (BBC dev, refitted without each): "headline" (whether the sentence is the
 # title) changed nothing (evidence first 0.581, AUROC 0.631 either way) and was deleted; "unmentioned" counted
 # in the sentence, its title and the sentence before instead of its whole article got weight 0.02 and was dropped.
-FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", "fits", "passage_rank", "unmentioned")
+# "passage_rank" (1 / (1 + the rank of its passage by best cheap score)) was dropped after two refits in a row
+# measured more without it (evidence first +0.006, AUROC +0.003 on the query-mapped rows of 2026-12-06).
+FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", "fits", "unmentioned")
 # The answerability head's inputs, from the best of the candidates read for one question (`Combiner.question_row`).
 # Chosen on the dev split (head AUROC / unanswerable refused where 5% of answerable ones are / off-corpus
 # questions over the seeds refused, of 4): these 4 0.724 / 0.275 / 4; adding the second-best candidate's
