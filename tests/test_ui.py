@@ -91,12 +91,14 @@ def test_two_clients_are_answered_in_parallel_in_their_own_conversations(app_url
 
     url, server, _ = app_url
     problems, ids = [], {}
+    together = threading.Barrier(len(CONVERSATIONS))  # each question sent by both at once: an answer takes ~50 ms
 
     def hold(who: str) -> None:
         client = Client(url, verbose=False)
         for _ in range(3):
             cid = ""
             for question, says, about in CONVERSATIONS[who]:
+                together.wait(60)
                 answer = client.predict(question, "extractive", 5, cid, api_name="/ask")
                 if says not in answer.get("answer", "") or about not in answer.get("standalone_question", "") \
                         or (cid and answer["conversation_id"] != cid):
