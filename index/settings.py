@@ -94,10 +94,10 @@ class AnswerSettings(_Group):
     ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences and decides to "
                                                "refuse: the cheap score with the hand-written answer-type rules, or "
                                                "the trained news reader and its combiner (rag.reader). The reader "
-                                               "answers more BBC dev questions right (0.66 vs 0.56, both with the query "
-                                               "map) but refuses fewer unanswerable ones on BBC (0.23 vs 0.34) and on "
-                                               "the unseen seed set qa_blind10 (6 vs 8 of 18), and is three times as "
-                                               "slow (README).")
+                                               "answers more BBC dev questions right (0.675 vs 0.56, both with the "
+                                               "query map) but refuses fewer unanswerable ones on BBC (0.24 vs 0.34) "
+                                               "and on the unseen seed set qa_blind11 (3 vs 9 of 18, with 5 of 42 "
+                                               "answerable ones refused against 0), and is three times as slow (README).")
     refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
                                      "(calibrated on eval/qa.jsonl, see rag.evidence.gate; `bench.ablate`: 0 to 0.15 "
                                      "give 343 of 444 studied questions right, 0.2 345, 0.25 and 0.3 347; with "

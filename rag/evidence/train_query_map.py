@@ -72,7 +72,7 @@ def embedded(questions: list[dict], articles: dict[str, dict], settings: Setting
     return dict(zip(texts, Embedder(settings).embed(texts, progress=progress)))
 
 
-def _fit(examples: list[Example], recipe: Recipe, dim: int):
+def _fit(training: list[Example], recipe: Recipe, dim: int):
     import torch
 
     torch.manual_seed(recipe.seed)
@@ -81,7 +81,7 @@ def _fit(examples: list[Example], recipe: Recipe, dim: int):
     matrix = torch.nn.Parameter(eye.clone())
     optimizer = torch.optim.Adam([matrix], lr=recipe.learning_rate)
     for _ in range(recipe.epochs):
-        order = list(examples)
+        order = list(training)
         rng.shuffle(order)
         for start in range(0, len(order), recipe.batch_size):
             batch = order[start:start + recipe.batch_size]
@@ -98,16 +98,16 @@ def _fit(examples: list[Example], recipe: Recipe, dim: int):
     return matrix.detach().numpy()
 
 
-def ranks(examples: list[Example], matrix: np.ndarray | None) -> dict:
+def ranks(held: list[Example], matrix: np.ndarray | None) -> dict:
     """Evidence first / in the top 3 among its article's sentences, by similarity to the question."""
-    ranks = []
-    for e in examples:
+    places = []
+    for e in held:
         q = np.asarray(e.question, dtype=np.float32)
         q = q if matrix is None else matrix @ q
         best = max(float(np.dot(v, q)) for v in e.evidence)
-        ranks.append(sum(float(np.dot(v, q)) > best for v in e.others))
-    return {"questions": len(ranks), "first": round(float(np.mean([r < 1 for r in ranks])), 4),
-            "top3": round(float(np.mean([r < 3 for r in ranks])), 4)}
+        places.append(sum(float(np.dot(v, q)) > best for v in e.others))
+    return {"questions": len(places), "first": round(float(np.mean([r < 1 for r in places])), 4),
+            "top3": round(float(np.mean([r < 3 for r in places])), 4)}
 
 
 def train(out: Path, recipe: Recipe = Recipe(), settings: Settings | None = None, progress: bool = True) -> dict:

@@ -29,8 +29,9 @@ from pathlib import Path
 # Measured by `bench.combiner_ablate` (BBC dev, refitted without each): "headline" (whether the sentence is the
 # title) changed nothing (evidence first 0.581, AUROC 0.631 either way) and was deleted; "unmentioned" counted
 # in the sentence, its title and the sentence before instead of its whole article got weight 0.02 and was dropped.
-# "passage_rank" (1 / (1 + the rank of its passage by best cheap score)) was dropped after two refits in a row
-# measured more without it (evidence first +0.006, AUROC +0.003 on the query-mapped rows of 2026-12-06).
+# "passage_rank" (1 / (1 + the rank of its passage by best cheap score)) was dropped after three refits in a row
+# measured as much or more without it (the third, on the query-mapped rows of 2026-12-06: evidence first
+# 0.619 -> 0.625, head AUROC 0.720 -> 0.723).
 FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", "fits", "unmentioned")
 # The answerability head's inputs, from the best of the candidates read for one question (`Combiner.question_row`).
 # Chosen on the dev split (head AUROC / unanswerable refused where 5% of answerable ones are / off-corpus
