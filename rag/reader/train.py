@@ -74,7 +74,8 @@ STAGES = {  # `--stage`: the recipe of each committed stage
 }
 
 
-def _questions(recipe: Recipe) -> tuple[list[data.SquadQuestion], list[data.SquadQuestion]]:
+def training_questions(recipe: Recipe) -> tuple[list[data.SquadQuestion], list[data.SquadQuestion]]:
+    """(training, held-out) questions of the recipe's data, split by article."""
     train, held = [], []
     for path in map(Path, recipe.data):
         if not path.is_file():
@@ -113,7 +114,7 @@ def data_files(recipe: Recipe) -> list[Path]:
     return files + ([Path(recipe.mined)] if recipe.news and recipe.mined else [])
 
 
-def _batches(questions: list[data.SquadQuestion], recipe: Recipe) -> list[list[data.Pair]]:
+def epoch_batches(questions: list[data.SquadQuestion], recipe: Recipe) -> list[list[data.Pair]]:
     """Every epoch's pairs (negatives drawn anew; the premise swaps, made once, in every epoch), shuffled
     and cut into batches within the epoch, so the first epochs of a longer run are exactly a shorter run."""
     swapped = swaps.premise_swaps(questions, recipe.seed) if recipe.premise_swaps else []
@@ -137,10 +138,14 @@ def _per_epoch(steps_per_epoch: int, warmup: float):
     return factor
 
 
-def _set_trainable(network) -> None:
+def optimizer_for(network, recipe: Recipe):
+    """AdamW over the layers training changes (`model.trained_names`); the others frozen."""
+    import torch
+
     names = set(trained_names(network))
     for name, param in network.named_parameters():
         param.requires_grad = name in names
+    return torch.optim.AdamW([p for p in network.parameters() if p.requires_grad], lr=recipe.learning_rate)
 
 
 def _load_checkpoint(path: Path, network, optimizer, schedule) -> int:
@@ -179,8 +184,8 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(recipe.seed)
     torch.set_num_threads(recipe.threads)
-    train_q, held_q = _questions(recipe)
-    batches = _batches(train_q, recipe)
+    train_q, held_q = training_questions(recipe)
+    batches = epoch_batches(train_q, recipe)
     log.info("recipe %s", json.dumps(asdict(recipe)))
     log.info("%d training questions, %d held out; %d batches of %d pairs", len(train_q), len(held_q), len(batches),
              recipe.batch_size)
@@ -190,9 +195,7 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     if recipe.init:
         network.load_state_dict(load_trained(Path(recipe.init)), strict=False)
     network = network.to(recipe.device)
-    _set_trainable(network)
-    params = [p for p in network.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate)
+    optimizer = optimizer_for(network, recipe)
     steps = len(batches)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _per_epoch(steps // recipe.epochs, recipe.warmup))
     checkpoint = out / "checkpoint.pt"
