@@ -31,7 +31,7 @@ def probe(batches: int, init: Path, seed: int = 5) -> dict:
     from transformers import AutoTokenizer
 
     from rag.reader import train, validate
-    from rag.reader.model import build_network, encode
+    from rag.reader.model import build_network
     from rag.reader.score import load_trained
 
     recipe = train.Recipe(init=str(init), epochs=1)
@@ -49,11 +49,7 @@ def probe(batches: int, init: Path, seed: int = 5) -> dict:
     for step, batch in enumerate(batched[:batches]):
         for group in optimizer.param_groups:
             group["lr"] = recipe.learning_rate * min(1.0, (step + 1) / WARMUP) * (1 - step / batches)
-        inputs = encode(tokenizer, [p.question for p in batch], [p.second for p in batch])
-        logits = network(**inputs).logits.squeeze(-1)
-        torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor([p.label for p in batch])).backward()
-        optimizer.step()
-        optimizer.zero_grad()
+        train.train_step(network, tokenizer, batch, optimizer)
     dev = [q for q in held if q.dataset == "bbcqa-dev"]
     return validate.on_questions(network.eval(), tokenizer, dev, progress=False)
 

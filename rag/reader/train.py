@@ -148,6 +148,20 @@ def optimizer_for(network, recipe: Recipe):
     return torch.optim.AdamW([p for p in network.parameters() if p.requires_grad], lr=recipe.learning_rate)
 
 
+def train_step(network, tokenizer, batch: list[data.Pair], optimizer, device: str = "cpu") -> float:
+    """One optimizer step on a batch of pairs (binary cross-entropy of the logit); its loss."""
+    import torch
+
+    inputs = encode(tokenizer, [p.question for p in batch], [p.second for p in batch]).to(device)
+    logits = network(**inputs).logits.squeeze(-1)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.tensor([p.label for p in batch], device=device))
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
 def _load_checkpoint(path: Path, network, optimizer, schedule) -> int:
     import torch
 
@@ -200,19 +214,12 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _per_epoch(steps // recipe.epochs, recipe.warmup))
     checkpoint = out / "checkpoint.pt"
     start = _load_checkpoint(checkpoint, network, optimizer, schedule)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
     network.train()
     bar = tqdm(range(start, steps), desc="train reader", unit="batch", disable=not progress, initial=start, total=steps)
     for step in bar:
-        batch = batches[step]
-        inputs = encode(tokenizer, [p.question for p in batch], [p.second for p in batch]).to(recipe.device)
-        logits = network(**inputs).logits.squeeze(-1)
-        loss = loss_fn(logits, torch.tensor([p.label for p in batch], device=recipe.device))
-        loss.backward()
-        optimizer.step()
+        loss = train_step(network, tokenizer, batches[step], optimizer, recipe.device)
         schedule.step()
-        optimizer.zero_grad()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
+        bar.set_postfix(loss=f"{loss:.3f}")
         if (step + 1) % recipe.checkpoint_every == 0:
             _save_checkpoint(checkpoint, network, optimizer, schedule, step + 1)
     _save_checkpoint(checkpoint, network, optimizer, schedule, steps)
