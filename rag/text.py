@@ -35,7 +35,13 @@ def _stemmer():
 
 def words(text: str) -> list[str]:
     """Lower-cased words of normalised text (apostrophes kept inside words)."""
-    return [w.strip("'") for w in _WORD.findall(normalize_text(text).lower()) if w.strip("'")]
+    return list(_words(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _words(text: str) -> tuple[str, ...]:
+    """`words`, cached: ranking asks for the same candidate sentences' words many times a question."""
+    return tuple(w.strip("'") for w in _WORD.findall(normalize_text(text).lower()) if w.strip("'"))
 
 
 def bare_words(text: str) -> list[str]:
@@ -45,7 +51,13 @@ def bare_words(text: str) -> list[str]:
 
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning (stopwords dropped), in order."""
-    return _stemmer().stemWords([w for w in bare_words(text) if w and w not in STOPWORDS])
+    return list(_content_stems(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _content_stems(text: str) -> tuple[str, ...]:
+    """`content_stems`, cached like `_words`."""
+    return tuple(_stemmer().stemWords([w for w in bare_words(text) if w and w not in STOPWORDS]))
 
 
 def quantity_near(text: str, stems: set[str], window: int = 3) -> bool:
