@@ -1,5 +1,5 @@
 """The `rag` command: index, search, ask, chat, eval, serve, train-reader, mine-negatives, fit-combiner,
-train-addressed,
+train-excerpt-reader, train-addressed,
 train-query-map.
 
 Only argparse is imported at start-up so `rag --help` answers at once; each command imports the
@@ -178,6 +178,14 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_excerpt_reader(args: argparse.Namespace) -> int:
+    """Train the excerpt reader's probe (see rag.reader.excerpt_train); writes excerpt_reader.json to --out."""
+    from rag.pipeline import train_excerpt_reader
+
+    print(json.dumps(train_excerpt_reader(args.out, args.workdir, limit=args.limit, progress=not args.quiet), indent=2))
+    return 0
+
+
 def cmd_fit_combiner(args: argparse.Namespace) -> int:
     """Fit the reader's combiner over the BBC corpus (see rag.reader.fit); writes combiner.json beside the reader."""
     from rag.pipeline import fit_combiner
@@ -283,6 +291,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_reader)
+
+    p = sub.add_parser("train-excerpt-reader", help="train the excerpt reader, which judges whether the chosen "
+                       "sentence with its neighbours answers the question, on news questions")
+    p.add_argument("--out", type=Path, default=Path(".rag/excerpt-reader"),
+                   help="folder for excerpt_reader.json and its card (default .rag/excerpt-reader; the product "
+                        "reads rag/reader/weights)")
+    p.add_argument("--workdir", type=Path, default=Path(".rag/excerpt-states"),
+                   help="where the model states are cached, so an interrupted run resumes (default .rag/excerpt-states)")
+    p.add_argument("--limit", type=int, help="only the first N training and dev questions (a smoke test)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train_excerpt_reader)
 
     p = sub.add_parser("mine-negatives", help="find the reader's hard negatives by asking its training questions "
                        "against the BBC corpus")

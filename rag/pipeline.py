@@ -348,6 +348,14 @@ def train_reader(out: Path, progress: bool = True, **choices) -> dict:
     return train(Recipe(**{**STAGES[choices.get("stage") or "news"], **given}), out, progress=progress)
 
 
+def train_excerpt_reader(out: Path, work: Path, limit: int | None = None, progress: bool = True) -> dict:
+    """`rag train-excerpt-reader`: train the excerpt reader's probe (`rag.reader.excerpt_train`) on the
+    news questions, its model states cached in `work`; returns its figures."""
+    from rag.reader.excerpt_train import train_excerpt_reader as train
+
+    return train(Settings(), out, work, progress=progress, limit=limit)
+
+
 def train_query_map(out: Path, limit: int | None = None, progress: bool = True) -> dict:
     """`rag train-query-map`: train the query map (`rag.evidence.train_query_map`) on the news
     questions; returns its card."""

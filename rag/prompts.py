@@ -31,5 +31,13 @@ Claim: {claim}
 
 Does the passage support the claim? Answer yes or no."""
 
+# The excerpt reader's question to the packaged model (`rag.reader.excerpt_reader`); the probe reads the model's
+# state at the end of this prompt, so a change here needs `rag train-excerpt-reader` again.
+EXCERPT_READER_USER = """Article: {title}
+Excerpt: {excerpt}
+
+Question: {question}
+Does the excerpt state the answer to this question? Answer yes or no."""
+
 REFUSAL = "The articles do not answer this question."
 REFUSAL_RELATED = "The closest passages are listed below as related reading."
