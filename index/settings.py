@@ -107,6 +107,9 @@ class AnswerSettings(_Group):
                                     "highest threshold refusing at most 5% of its answerable questions).")
     reader_path: Path | None = Field(None, description="Folder with reader.safetensors and reader.json; "
                                      "unset = the committed reader (rag/reader/weights).")
+    model_cache: Path = Field(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag",
+                              description="Where models derived from the packaged ones are kept (the excerpt "
+                              "reader's first layers of the local model, 1.4 GB, built once in ~1 minute).")
     verify_with_llm: bool = Field(True, description="Ask the local model a yes/no support question for doubtful sentences.")
     drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
     trust_model_refusals: bool = Field(False, description="Refuse when the model says the passages do not answer; "

@@ -14,6 +14,8 @@ from rag.reader import news
 from rag.evidence.premise import unmentioned
 from rag.reader.combiner import FEATURES, QUESTION_FEATURES, Combiner, fit, fit_head
 from rag.reader.data import read_questions, squad_questions, training_pairs
+from rag.reader.excerpt_reader import ExcerptReader, ExcerptReaderMissing, Probe, excerpt, excerpt_in
+from rag.reader.excerpt_train import LAYER, train_excerpt_reader
 from rag.reader.model import second_segment
 from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
 from rag.reader.swaps import premise_swaps
@@ -150,8 +152,8 @@ def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path)
     again = Combiner.load(tmp_path)
     weak, strong = [0.0] * len(FEATURES), [3.0] * len(FEATURES)
     assert again.probability(strong) == combiner.probability(strong)
-    assert 0 < again.answerability([weak]) < again.answerability([strong, weak]) < 1
-    assert again.answerability([]) == 0.0
+    assert 0 < again.answerability([weak], 0.0) < again.answerability([strong, weak], 0.0) < 1
+    assert again.answerability([], 0.0) == 0.0
     (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
     with pytest.raises(ValueError, match="fitted on features"):
         Combiner.load(tmp_path)
@@ -170,10 +172,11 @@ def test_the_answerability_head_is_fitted_on_questions_and_separates_them():
     combiner = fit(rows, [int(r[0] > 0) for r in rows])  # the reader's logit decides a candidate
     questions = [[[rng.gauss(0, 1) + (2 if answerable else -2), *[rng.gauss(0, 1) for _ in FEATURES[1:]]]
                   for _ in range(3)] for answerable in [True, False] * 40]
-    fit_head(combiner, questions, [True, False] * 40)
+    excerpts = [rng.gauss(0, 1) for _ in questions]  # the excerpt reader's logits, uninformative here
+    fit_head(combiner, questions, excerpts, [True, False] * 40)
     assert len(combiner.head) == len(QUESTION_FEATURES)
-    answerable = [combiner.answerability(q) for q in questions[0::2]]
-    unanswerable = [combiner.answerability(q) for q in questions[1::2]]
+    answerable = [combiner.answerability(q, e) for q, e in zip(questions[0::2], excerpts[0::2])]
+    unanswerable = [combiner.answerability(q, e) for q, e in zip(questions[1::2], excerpts[1::2])]
     assert auroc(answerable, unanswerable) > 0.9
 
 
@@ -182,3 +185,40 @@ def test_a_question_naming_what_its_article_never_does_counts_it_unmentioned():
     assert unmentioned("What did Mr Brown offer Tanzania?", article) == 0
     assert unmentioned("What did Mr Brown offer Kenya?", article) == 1
     assert unmentioned("How many nations did Brown make offers to in 1967 after the Kenya deal?", article) == 2
+
+
+def test_the_excerpt_is_the_sentence_with_its_neighbours_in_its_paragraph():
+    sentences = ["The Rhine rises in the Swiss Alps.", "It flows north through Germany.", "Its mouth is near Rotterdam."]
+    assert excerpt(sentences, 0) == "The Rhine rises in the Swiss Alps. It flows north through Germany."
+    assert excerpt(sentences, 2) == "It flows north through Germany. Its mouth is near Rotterdam."
+    assert excerpt_in(PARAGRAPH, "It flows north through Germany.") == PARAGRAPH
+    assert excerpt_in(PARAGRAPH, "A sentence the paragraph does not hold.") == "A sentence the paragraph does not hold."
+
+
+def test_the_committed_excerpt_reader_tells_an_answering_excerpt_from_an_on_topic_one(seed_settings):
+    reader = ExcerptReader(seed_settings)
+    question = "Who is the leader of Kata'ib Sayyid al-Shuhada?"
+    answering = "Kata'ib Sayyid al-Shuhada is led by Abu Alaa al-Walaei. The group is part of the coalition."
+    on_topic = "Kata'ib Sayyid al-Shuhada fighters were seen near the border. The group is part of the coalition."
+    assert reader.logit(question, "Iraqi militias", answering) > reader.logit(question, "Iraqi militias", on_topic)
+    assert 0 < reader.probability(question, "Iraqi militias", answering) < 1
+
+
+def test_a_missing_or_corrupt_excerpt_reader_probe_gives_one_clear_error(tmp_path, seed_settings):
+    with pytest.raises(ExcerptReaderMissing, match="git checkout -- rag/reader/weights"):
+        ExcerptReader(seed_settings, tmp_path)
+    (tmp_path / "excerpt_reader.json").write_text("{not json")
+    with pytest.raises(ExcerptReaderMissing, match="rag train-excerpt-reader"):
+        ExcerptReader(seed_settings, tmp_path)
+
+
+@SHARED
+def test_train_excerpt_reader_command_fits_a_probe_on_a_slice_and_resumes(tmp_path, seed_settings):
+    figures = train_excerpt_reader(seed_settings, tmp_path / "out", tmp_path / "states", progress=False, limit=8)
+    probe = Probe.load(tmp_path / "out")
+    assert probe.layer == LAYER and len(probe.weights) == len(probe.mean) == 896
+    assert figures["train_questions"] == 8 and 0 <= figures["dev_auroc_gold_paragraph"] <= 1
+    cached = tmp_path / "states" / f"excerpt-train-{LAYER}.npy"
+    before = cached.stat().st_mtime_ns
+    assert train_excerpt_reader(seed_settings, tmp_path / "out", tmp_path / "states", progress=False, limit=8) == figures
+    assert cached.stat().st_mtime_ns == before  # resumed: no state computed again

@@ -10,7 +10,7 @@ The MiniLM reader reads one sentence in 96 tokens; on-topic unanswerable news qu
 event without the asked detail, one fact changed) look answerable to it. This model is twenty times
 its size and reads the excerpt whole (measured with the gold paragraph, BBC dev: AUROC 0.81 against
 the reader's 0.71; README). The base model is dequantized once and its first layers kept as a
-safetensors folder beside the index (`models/`), so later loads take seconds.
+safetensors folder (`RAG_MODEL_CACHE`, ~/.cache/rag), so later loads take seconds.
 """
 
 from __future__ import annotations
@@ -100,6 +100,10 @@ class ExcerptReader:
     def _model(self):
         return load_base(self.settings, self.probe.layer)
 
+    def load(self) -> None:
+        """Load the base model now (dequantizing and caching it the first time)."""
+        self._model  # noqa: B018
+
     def state(self, question: str, title: str, text: str) -> list[float]:
         """The hidden state the probe reads, for one (question, title, excerpt)."""
         import torch
@@ -132,15 +136,14 @@ def load_base(settings: Settings, layers: int):
 
     from rag.llm.model_file import PACKAGED_NAME, PACKAGED_SHA256, ModelUnavailable, assemble
 
-    models = settings.index.data_dir / "models"
-    cached = models / f"excerpt-reader-base-{PACKAGED_SHA256[:12]}-{layers}"
+    cached = settings.answer.model_cache / f"excerpt-reader-base-{PACKAGED_SHA256[:12]}-{layers}"
     if (cached / WEIGHTS_FILE).is_file():
         try:
             return _load_cached(cached)
         except (OSError, ValueError, RuntimeError) as exc:
             log.warning("the excerpt reader's cached base model %s is unreadable (%s): rebuilding it", cached, exc)
     try:
-        gguf = assemble(models / PACKAGED_NAME)
+        gguf = assemble(settings.index.data_dir / "models" / PACKAGED_NAME)
     except ModelUnavailable as exc:
         raise ExcerptReaderMissing(f"the excerpt reader needs the packaged local model: {exc}") from None
     log.info("dequantizing the excerpt reader's base model from %s (once; ~50 s)", gguf.name)
