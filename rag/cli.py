@@ -182,7 +182,8 @@ def cmd_train_excerpt_reader(args: argparse.Namespace) -> int:
     """Train the excerpt reader's probe (see rag.reader.excerpt_train); writes excerpt_reader.json to --out."""
     from rag.pipeline import train_excerpt_reader
 
-    print(json.dumps(train_excerpt_reader(args.out, args.workdir, limit=args.limit, progress=not args.quiet), indent=2))
+    print(json.dumps(train_excerpt_reader(args.out, args.workdir, limit=args.limit, threads=args.threads,
+                                          progress=not args.quiet), indent=2))
     return 0
 
 
@@ -300,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, default=Path(".rag/excerpt-states"),
                    help="where the model states are cached, so an interrupted run resumes (default .rag/excerpt-states)")
     p.add_argument("--limit", type=int, help="only the first N training and dev questions (a smoke test)")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_excerpt_reader)
 

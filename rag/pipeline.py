@@ -363,12 +363,13 @@ def train_reader(out: Path, progress: bool = True, **choices) -> dict:
     return train(Recipe(**{**STAGES[choices.get("stage") or "news"], **given}), out, progress=progress)
 
 
-def train_excerpt_reader(out: Path, work: Path, limit: int | None = None, progress: bool = True) -> dict:
+def train_excerpt_reader(out: Path, work: Path, limit: int | None = None, threads: int = 2,
+                         progress: bool = True) -> dict:
     """`rag train-excerpt-reader`: train the excerpt reader's probe (`rag.reader.excerpt_train`) on the
     news questions, its model states cached in `work`; returns its figures."""
     from rag.reader.excerpt_train import train_excerpt_reader as train
 
-    return train(Settings(), out, work, progress=progress, limit=limit)
+    return train(Settings(), out, work, progress=progress, limit=limit, threads=threads)
 
 
 def train_query_map(out: Path, limit: int | None = None, progress: bool = True) -> dict:

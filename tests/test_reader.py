@@ -210,6 +210,12 @@ def test_a_missing_or_corrupt_excerpt_reader_probe_gives_one_clear_error(tmp_pat
     (tmp_path / "excerpt_reader.json").write_text("{not json")
     with pytest.raises(ExcerptReaderMissing, match="rag train-excerpt-reader"):
         ExcerptReader(seed_settings, tmp_path)
+    probe = json.loads((WEIGHTS_DIR / "excerpt_reader.json").read_text())
+    probe["bias"] += 1  # altered after training: its card's SHA-256 no longer matches
+    (tmp_path / "excerpt_reader.json").write_text(json.dumps(probe))
+    shutil.copy(WEIGHTS_DIR / "excerpt_reader-card.json", tmp_path)
+    with pytest.raises(ExcerptReaderMissing, match="SHA-256"):
+        ExcerptReader(seed_settings, tmp_path)
 
 
 @SHARED

@@ -33,6 +33,7 @@ from rag.prompts import EXCERPT_READER_USER
 log = logging.getLogger(__name__)
 
 FILE = "excerpt_reader.json"
+CARD = "excerpt_reader-card.json"  # the probe's SHA-256 and validation figures, from `rag train-excerpt-reader`
 WEIGHTS_FILE = "model.safetensors"  # the cached base model
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -62,13 +63,19 @@ class Probe:
 
     @classmethod
     def load(cls, folder: Path) -> Probe:
-        """The probe of a weights folder; ExcerptReaderMissing naming the fix when it is absent or unreadable."""
+        """The probe of a weights folder, checked against its card's SHA-256 when there is a card;
+        ExcerptReaderMissing naming the fix when it is absent, unreadable or altered."""
         path = folder / FILE
+        fix = "restore it with `git checkout -- rag/reader/weights` (or retrain: `rag train-excerpt-reader`)"
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as exc:
-            raise ExcerptReaderMissing(f"the excerpt reader {path} is missing or unreadable ({exc}): restore it with "
-                              "`git checkout -- rag/reader/weights` (or retrain: `rag train-excerpt-reader`)") from exc
+            probe = cls(**json.loads(path.read_text(encoding="utf-8")))
+            card = folder / CARD
+            expected = json.loads(card.read_text(encoding="utf-8"))["sha256"] if card.is_file() else None
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ExcerptReaderMissing(f"the excerpt reader {path} is missing or unreadable ({exc}): {fix}") from exc
+        if expected is not None and digest(folder) != expected:
+            raise ExcerptReaderMissing(f"the excerpt reader {path} does not match the SHA-256 in {CARD}: {fix}")
+        return probe
 
 
 def excerpt(sentences: list[str], at: int) -> str:
@@ -87,7 +94,8 @@ def excerpt_in(paragraph: str, sentence: str) -> str:
 
 
 class ExcerptReader:
-    """The probe and the base model's first layers; load once, score many excerpts (thread-safe)."""
+    """The probe and the base model's first layers; load once, score many excerpts (from several
+    threads at once: inference only reads the model)."""
 
     def __init__(self, settings: Settings, folder: Path = WEIGHTS_DIR, threads: int | None = None,
                  probe: Probe | None = None):
@@ -98,23 +106,26 @@ class ExcerptReader:
 
     @cached_property
     def _model(self):
+        import torch
+
+        torch.set_num_threads(self.threads)  # process-wide, as the reader sets it
         return load_base(self.settings, self.probe.layer)
 
     def load(self) -> None:
         """Load the base model now (dequantizing and caching it the first time)."""
-        self._model  # noqa: B018
+        with self._lock:
+            self._model  # noqa: B018
 
     def state(self, question: str, title: str, text: str) -> list[float]:
         """The hidden state the probe reads, for one (question, title, excerpt)."""
         import torch
 
-        tokenizer, model = self._model
-        prompt = tokenizer.apply_chat_template(
-            [{"role": "user", "content": EXCERPT_READER_USER.format(title=title.replace("_", " "), excerpt=text,
-                                                          question=question)}],
-            tokenize=False, add_generation_prompt=True)
-        with self._lock, torch.inference_mode():
-            torch.set_num_threads(self.threads)
+        with self._lock:  # loaded once, by whichever thread asks first
+            tokenizer, model = self._model
+        user = EXCERPT_READER_USER.format(title=title.replace("_", " "), excerpt=text, question=question)
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
+                                               add_generation_prompt=True)
+        with torch.inference_mode():
             hidden = model(**tokenizer(prompt, return_tensors="pt"), output_hidden_states=True).hidden_states
         return hidden[self.probe.layer][0, -1].float().tolist()
 
@@ -157,13 +168,11 @@ def load_base(settings: Settings, layers: int):
 
 
 def _load_cached(folder: Path):
-    """(tokenizer, model) from a folder `_save` wrote."""
-    from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    """(tokenizer, model) from a folder `_save` wrote (~5 s)."""
+    from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_config(AutoConfig.from_pretrained(str(folder), local_files_only=True))
-    model.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
-    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True), _unnormed(model.float())
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, dtype="float32")
+    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True), _unnormed(model)
 
 
 def _unnormed(model):
