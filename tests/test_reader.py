@@ -152,8 +152,8 @@ def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path)
     again = Combiner.load(tmp_path)
     weak, strong = [0.0] * len(FEATURES), [3.0] * len(FEATURES)
     assert again.probability(strong) == combiner.probability(strong)
-    assert 0 < again.answerability([weak], 0.0) < again.answerability([strong, weak], 0.0) < 1
-    assert again.answerability([], 0.0) == 0.0
+    assert 0 < again.answerability([weak]) < again.answerability([strong, weak]) < 1
+    assert again.answerability([]) == 0.0
     (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
     with pytest.raises(ValueError, match="fitted on features"):
         Combiner.load(tmp_path)
@@ -172,11 +172,10 @@ def test_the_answerability_head_is_fitted_on_questions_and_separates_them():
     combiner = fit(rows, [int(r[0] > 0) for r in rows])  # the reader's logit decides a candidate
     questions = [[[rng.gauss(0, 1) + (2 if answerable else -2), *[rng.gauss(0, 1) for _ in FEATURES[1:]]]
                   for _ in range(3)] for answerable in [True, False] * 40]
-    excerpts = [rng.gauss(0, 1) for _ in questions]  # the excerpt reader's logits, uninformative here
-    fit_head(combiner, questions, excerpts, [True, False] * 40)
+    fit_head(combiner, questions, [True, False] * 40)
     assert len(combiner.head) == len(QUESTION_FEATURES)
-    answerable = [combiner.answerability(q, e) for q, e in zip(questions[0::2], excerpts[0::2])]
-    unanswerable = [combiner.answerability(q, e) for q, e in zip(questions[1::2], excerpts[1::2])]
+    answerable = [combiner.answerability(q) for q in questions[0::2]]
+    unanswerable = [combiner.answerability(q) for q in questions[1::2]]
     assert auroc(answerable, unanswerable) > 0.9
 
 
