@@ -8,8 +8,10 @@ one after it in its paragraph) and the question, and asking whether the excerpt 
 
 The MiniLM reader reads one sentence in 96 tokens; on-topic unanswerable news questions (the right
 event without the asked detail, one fact changed) look answerable to it. This model is twenty times
-its size and reads the excerpt whole (measured with the gold paragraph, BBC dev: AUROC 0.81 against
-the reader's 0.71; README). The base model is dequantized once and its first layers kept as a
+its size and reads the excerpt whole (measured with the gold paragraph, BBC dev: AUROC 0.86 against
+the reader's 0.71; README, "Session 19"). Not yet used by answers: as an input of the combiner's
+answerability head it answered an off-corpus question, since its probe never saw an excerpt of an
+unrelated article. The base model is dequantized once and its first layers kept as a
 safetensors folder (`RAG_MODEL_CACHE`, ~/.cache/rag), so later loads take seconds.
 """
 
