@@ -17,10 +17,8 @@ safetensors folder (`RAG_MODEL_CACHE`, ~/.cache/rag), so later loads take second
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import math
 import threading
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -29,15 +27,16 @@ from pathlib import Path
 from index.embed import offline
 from index.errors import RagError
 from index.settings import Settings
-from index.sentences import sentence_spans
+from rag.llm.model_file import sha256_of
 from rag.prompts import EXCERPT_READER_USER
+from rag.reader.combiner import sigmoid
+from rag.reader.score import WEIGHTS_DIR
 
 log = logging.getLogger(__name__)
 
 FILE = "excerpt_reader.json"
 CARD = "excerpt_reader-card.json"  # the probe's SHA-256 and validation figures, from `rag train-excerpt-reader`
 WEIGHTS_FILE = "model.safetensors"  # the cached base model
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 class ExcerptReaderMissing(RagError):
@@ -75,7 +74,7 @@ class Probe:
             expected = json.loads(card.read_text(encoding="utf-8"))["sha256"] if card.is_file() else None
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise ExcerptReaderMissing(f"the excerpt reader {path} is missing or unreadable ({exc}): {fix}") from exc
-        if expected is not None and digest(folder) != expected:
+        if expected is not None and sha256_of(path) != expected:
             raise ExcerptReaderMissing(f"the excerpt reader {path} does not match the SHA-256 in {CARD}: {fix}")
         return probe
 
@@ -83,16 +82,6 @@ class Probe:
 def excerpt(sentences: list[str], at: int) -> str:
     """Sentence `at` with the one before and the one after it, on one line: what the excerpt reader reads."""
     return " ".join(s.strip() for s in sentences[max(0, at - 1):at + 2])
-
-
-def excerpt_in(paragraph: str, sentence: str) -> str:
-    """The excerpt around `sentence` in `paragraph` (its text cleaned as the index cleans it), or the
-    sentence alone when it cannot be found there."""
-    spans = sentence_spans(paragraph)
-    flat = [" ".join(paragraph[a:b].split()) for a, b in spans]
-    target = " ".join(sentence.split())
-    at = next((i for i, s in enumerate(flat) if s and (s in target or target in s)), None)
-    return excerpt(flat, at) if at is not None else target
 
 
 class ExcerptReader:
@@ -137,8 +126,7 @@ class ExcerptReader:
 
     def probability(self, question: str, title: str, text: str) -> float:
         """P(the excerpt states the answer)."""
-        z = self.logit(question, title, text)
-        return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+        return sigmoid(self.logit(question, title, text))
 
 
 def load_base(settings: Settings, layers: int):
@@ -209,8 +197,3 @@ def _save(tokenizer, model, folder: Path) -> None:
         log.warning("could not cache the excerpt reader's base model in %s (%s): it will be dequantized again "
                     "next time", folder, exc)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def digest(folder: Path = WEIGHTS_DIR) -> str:
-    """SHA-256 of the committed probe (for the card)."""
-    return hashlib.sha256((folder / FILE).read_bytes()).hexdigest()

@@ -23,7 +23,8 @@ from index.settings import Settings
 from rag.eval.metrics import auroc
 from rag.reader import news
 from rag.reader.data import SquadQuestion
-from rag.reader.excerpt_reader import CARD, ExcerptReader, Probe, digest, excerpt
+from rag.llm.model_file import sha256_of
+from rag.reader.excerpt_reader import CARD, FILE, ExcerptReader, Probe, excerpt
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def train_excerpt_reader(settings: Settings, out: Path, work: Path, progress: bo
     probe.figures = {"train_questions": len(train), "dev_questions": len(dev), "strength": STRENGTH,
                      "dev_auroc_gold_paragraph": round(auroc(answerable, unanswerable), 4)}
     probe.save(out)
-    figures = {**probe.figures, "sha256": digest(out)}
+    figures = {**probe.figures, "sha256": sha256_of(out / FILE)}
     (out / CARD).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     log.info("excerpt reader trained: %s", figures)
     return figures
