@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOP_K = 50  # the most passages one question may ask for (`top_k`, an API's `k`)
-READER_THRESHOLD = 0.41  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
+READER_THRESHOLD = 0.39  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
 INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
 Method = Literal["hybrid", "dense", "bm25"]  # how passages are retrieved
@@ -93,11 +93,12 @@ class AnswerSettings(_Group):
     mode: Mode = Field("local", validation_alias="RAG_GENERATOR", description="Who writes the answer (the generator mode).")
     ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences and decides to "
                                                "refuse: the cheap score with the hand-written answer-type rules, or "
-                                               "the trained news reader and its combiner (rag.reader). The reader "
-                                               "answers more BBC dev questions right (0.675 vs 0.56, both with the "
-                                               "query map) but refuses fewer unanswerable ones on BBC (0.24 vs 0.34) "
-                                               "and on the unseen seed set qa_blind11 (3 vs 9 of 18, with 5 of 42 "
-                                               "answerable ones refused against 0), and is three times as slow (README).")
+                                               "the trained news reader, its excerpt reader and its combiner "
+                                               "(rag.reader). On BBC dev the reader answers more questions right "
+                                               "(0.67 vs 0.56) and refuses more unanswerable ones (0.425 vs 0.34); on "
+                                               "the unseen seed set qa_blind12 it is level (0.74, 7 of 18 refused) but "
+                                               "wrongly refuses 4 of 42 answerable ones against 1, and it takes ~1.2 s "
+                                               "a question against ~0.1 s (README).")
     refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
                                      "(calibrated on eval/qa.jsonl, see rag.evidence.gate; `bench.ablate`: 0 to 0.15 "
                                      "give 343 of 444 studied questions right, 0.2 345, 0.25 and 0.3 347; with "

@@ -319,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, default=Path(".rag/bbc"),
                    help="where the BBC corpus is written and indexed (default .rag/bbc, shared with bench.bbc_qa)")
     p.add_argument("--rows", type=Path, help="refit from the rows an earlier fit kept (WORKDIR/combiner_rows.json) "
-                   "without asking again: for the same reader with fewer features")
+                   "without asking again: for the same reader with fewer features or another excerpt reader (only "
+                   "its logits are asked anew)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_fit_combiner)
 

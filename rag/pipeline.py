@@ -45,6 +45,7 @@ from rag.evidence.retrieve import Filters, Retriever
 from rag.evidence.sentences import load_document
 from rag.llm.generate import Generator, LocalGenerator, make_generator
 from rag.question.read import check_question, read
+from rag.reader.excerpt_reader import ExcerptReader
 from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.schema import Answer, AnswerSentence, Passage
 from rag.text import one_line
@@ -71,7 +72,8 @@ class Assistant:
     """Answers questions over the index with one generator mode; load once, ask many times."""
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None,
-                 generator: Generator | None | object = _AUTO, mode: str | None = None):
+                 generator: Generator | None | object = _AUTO, mode: str | None = None,
+                 excerpts: ExcerptReader | None = None):
         self.settings = settings
         self.mode = mode or settings.answer.mode
         self.retriever = retriever or Retriever(settings)
@@ -81,7 +83,9 @@ class Assistant:
                        if settings.answer.ranker == "reader" else None)
         if self.reader:
             self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
-        self.gatherer = Gatherer(self.retriever, self.reader, self.reader.combiner if self.reader else None)
+            excerpts = excerpts or excerpt_reader_for(settings)
+        self.gatherer = Gatherer(self.retriever, self.reader, self.reader.combiner if self.reader else None,
+                                 excerpts if self.reader else None)
         self.citer = Citer(self.retriever.embedder, self.generator if asks_model else None)
         nlp.warm()  # the answer-type checks' tagger, likewise
 
@@ -144,6 +148,13 @@ class Assistant:
         return "".join(pieces)
 
 
+def excerpt_reader_for(settings: Settings) -> ExcerptReader:
+    """The excerpt reader beside the reader's weights, its model loaded now (not in a question's timing)."""
+    excerpts = ExcerptReader(settings, settings.answer.reader_path or WEIGHTS_DIR)
+    excerpts.load()
+    return excerpts
+
+
 def _refusal(base: dict, reason: str) -> Answer:
     return Answer(answer=f"{prompts.REFUSAL} {prompts.REFUSAL_RELATED}", refused=True, refusal_reason=reason, **base)
 
@@ -169,6 +180,7 @@ class Library:
         self.lock = threading.Lock()
         self._retriever: Retriever | None = None
         self._generators: dict[str, object] = {}
+        self._excerpts: ExcerptReader | None = None
         self._assistants: dict[str, Assistant] = {}
         self.conversations = Conversations(settings.serve.conversations_kept)
         self.slots = AnswerSlots(settings.serve.concurrency)
@@ -194,8 +206,11 @@ class Library:
             if mode not in self._assistants:
                 if mode not in self._generators:
                     self._generators[mode] = make_generator(self.settings, mode)
+                if self._excerpts is None and self.settings.answer.ranker == "reader":
+                    self._excerpts = excerpt_reader_for(self.settings)  # one model, shared by the modes
                 self._assistants[mode] = Assistant(self.settings, retriever=retriever,
-                                                   generator=self._generators[mode], mode=mode)
+                                                   generator=self._generators[mode], mode=mode,
+                                                   excerpts=self._excerpts)
             return self._assistants[mode]
 
     def warm_up(self, modes: list[str]) -> None:
@@ -383,18 +398,27 @@ def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | N
     import json
 
     from rag.reader import news
+    from rag.llm.model_file import sha256_of
+    from rag.reader.excerpt_reader import FILE as EXCERPT_FILE, ExcerptReader
     from rag.reader.fit import fit_combiner as fit, fit_rows_and_calibrate
 
+    judge = ExcerptReader(Settings(), folder).logit  # its base model cached with the local model's, not in `work`
     if rows is not None:
         kept = json.loads(rows.read_text(encoding="utf-8"))
-        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"])
+        probe = sha256_of(Path(folder) / EXCERPT_FILE)
+        if kept.get("excerpt_probe") != probe:  # logits kept from another probe are asked anew
+            for row in kept["fit"] + kept["dev"]:
+                row.pop("judged", None)
+        kept["excerpt_probe"] = probe
+        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], judge, progress)
+        rows.write_text(json.dumps(kept))  # with the excerpt reader's logits of any new best candidates
         combiner.save(folder)
         return combiner.figures
     settings = news_corpus(work, progress)
     gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
     articles = news.read_articles()
     combiner = fit(news.split(articles), lambda text: gatherer.gather(read(text, None, settings)).ranked,
-                   asked_without_article(gatherer, settings, articles), settings.index.corpus_dir, progress,
+                   asked_without_article(gatherer, settings, articles), judge, settings.index.corpus_dir, progress,
                    keep=work / "combiner_rows.json")
     combiner.save(folder)
     return combiner.figures

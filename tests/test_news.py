@@ -53,6 +53,7 @@ def test_fit_combiner_fits_on_news_questions_asked_against_their_corpus(tmp_path
     from rag.evidence.retrieve import Retriever
     from rag.pipeline import asked_without_article
     from rag.question.read import read
+    from rag.reader.excerpt_reader import ExcerptReader
     from rag.reader.fit import fit_combiner
 
     articles = news.read_articles()
@@ -66,7 +67,8 @@ def test_fit_combiner_fits_on_news_questions_asked_against_their_corpus(tmp_path
     without = asked_without_article(gatherer, settings, articles)
     assert all(r.sentence.source != news.source_name(part.fit[0]["article_id"])
                for r in without(part.fit[0]["question"], part.fit[0]["article_id"]))
-    combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked, without,
+    judge = ExcerptReader(settings).logit
+    combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked, without, judge,
                             settings.index.corpus_dir, progress=False)
     assert len(combiner.weights) == len(FEATURES) and len(combiner.head) == len(QUESTION_FEATURES)
     assert combiner.figures["dev"]["questions"] == 12 and combiner.figures["fit"]["questions"] == 24  # 12 absent

@@ -13,9 +13,9 @@ from rag.eval.metrics import auroc
 from rag.reader import news
 from rag.evidence.premise import unmentioned
 from rag.reader.combiner import FEATURES, QUESTION_FEATURES, Combiner, fit, fit_head
-from rag.reader.data import read_questions, squad_questions, training_pairs
+from rag.reader.data import SquadQuestion, read_questions, squad_questions, training_pairs
 from rag.reader.excerpt_reader import ExcerptReader, ExcerptReaderMissing, Probe, excerpt
-from rag.reader.excerpt_train import LAYER, train_excerpt_reader
+from rag.reader.excerpt_train import LAYER, Elsewhere, elsewhere, train_excerpt_reader
 from rag.reader.model import second_segment
 from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
 from rag.reader.swaps import premise_swaps
@@ -152,8 +152,8 @@ def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path)
     again = Combiner.load(tmp_path)
     weak, strong = [0.0] * len(FEATURES), [3.0] * len(FEATURES)
     assert again.probability(strong) == combiner.probability(strong)
-    assert 0 < again.answerability([weak]) < again.answerability([strong, weak]) < 1
-    assert again.answerability([]) == 0.0
+    assert 0 < again.answerability([weak], 0.0) < again.answerability([strong, weak], 0.0) < 1
+    assert again.answerability([], 0.0) == 0.0
     (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
     with pytest.raises(ValueError, match="fitted on features"):
         Combiner.load(tmp_path)
@@ -172,10 +172,11 @@ def test_the_answerability_head_is_fitted_on_questions_and_separates_them():
     combiner = fit(rows, [int(r[0] > 0) for r in rows])  # the reader's logit decides a candidate
     questions = [[[rng.gauss(0, 1) + (2 if answerable else -2), *[rng.gauss(0, 1) for _ in FEATURES[1:]]]
                   for _ in range(3)] for answerable in [True, False] * 40]
-    fit_head(combiner, questions, [True, False] * 40)
+    excerpts = [rng.gauss(0, 1) for _ in questions]  # the excerpt reader's logits, uninformative here
+    fit_head(combiner, questions, excerpts, [True, False] * 40)
     assert len(combiner.head) == len(QUESTION_FEATURES)
-    answerable = [combiner.answerability(q) for q in questions[0::2]]
-    unanswerable = [combiner.answerability(q) for q in questions[1::2]]
+    answerable = [combiner.answerability(q, e) for q, e in zip(questions[0::2], excerpts[0::2])]
+    unanswerable = [combiner.answerability(q, e) for q, e in zip(questions[1::2], excerpts[1::2])]
     assert auroc(answerable, unanswerable) > 0.9
 
 
@@ -192,13 +193,14 @@ def test_the_excerpt_is_the_sentence_with_its_neighbours():
     assert excerpt(sentences, 2) == "It flows north through Germany. Its mouth is near Rotterdam."
 
 
-def test_the_committed_excerpt_reader_tells_an_answering_excerpt_from_an_on_topic_one(seed_settings):
+def test_the_committed_excerpt_reader_tells_an_answering_excerpt_from_an_on_topic_and_an_unrelated_one(seed_settings):
     reader = ExcerptReader(seed_settings)
     question = "Who is the leader of Kata'ib Sayyid al-Shuhada?"
     answering = "Kata'ib Sayyid al-Shuhada is led by Abu Alaa al-Walaei. The group is part of the coalition."
     on_topic = "Kata'ib Sayyid al-Shuhada fighters were seen near the border. The group is part of the coalition."
     assert reader.logit(question, "Iraqi militias", answering) > reader.logit(question, "Iraqi militias", on_topic)
     assert 0 < reader.probability(question, "Iraqi militias", answering) < 1
+    assert reader.logit("Which company makes the iPhone?", "Iraqi militias", answering) < 0  # another story
 
 
 def test_a_missing_or_corrupt_excerpt_reader_probe_gives_one_clear_error(tmp_path, seed_settings):
@@ -220,8 +222,22 @@ def test_train_excerpt_reader_command_fits_a_probe_on_a_slice_and_resumes(tmp_pa
     figures = train_excerpt_reader(seed_settings, tmp_path / "out", tmp_path / "states", progress=False, limit=8)
     probe = Probe.load(tmp_path / "out")
     assert probe.layer == LAYER and len(probe.weights) == len(probe.mean) == 896
-    assert figures["train_questions"] == 8 and 0 <= figures["dev_auroc_gold_paragraph"] <= 1
-    cached = tmp_path / "states" / f"excerpt-train-{LAYER}.npy"
-    before = cached.stat().st_mtime_ns
+    assert figures["train_questions"] == figures["train_elsewhere"] == 8
+    assert 0 <= figures["dev_auroc_gold_paragraph"] <= 1 and 0 <= figures["dev_elsewhere_above_0"] <= 1
+    cached = [tmp_path / "states" / f"excerpt-{name}-{LAYER}.npy" for name in ("train", "elsewhere")]
+    before = [path.stat().st_mtime_ns for path in cached]
     assert train_excerpt_reader(seed_settings, tmp_path / "out", tmp_path / "states", progress=False, limit=8) == figures
-    assert cached.stat().st_mtime_ns == before  # resumed: no state computed again
+    assert [path.stat().st_mtime_ns for path in cached] == before  # resumed: no state computed again
+
+
+def test_the_other_article_excerpt_shares_the_question_s_words_but_never_its_article_or_evidence():
+    def asked(title: str, sentences: list[str], answer_at: set[int]) -> SquadQuestion:
+        return SquadQuestion("q", "bbcqa", title, "How much did Halifax say UK house prices rose in December?",
+                             [], sentences, answer_at, set(), answers=[sentences[i] for i in answer_at])
+
+    own = ["UK house prices rose 1.1% in December, the Halifax said.", "Mortgage approvals fell."]
+    pool = [Elsewhere("Halifax prices", own, 0), Elsewhere("Copy of the story", own, 0),
+            Elsewhere("Nationwide survey", ["House prices fell 0.2% in December, the Nationwide said."], 0),
+            Elsewhere("Football", ["Arsenal won in December."], 0)]
+    chosen = elsewhere([asked("Halifax prices", own, {0}), asked("Other", ["Nothing."], set())], pool)
+    assert [e.title for e in chosen] == ["Nationwide survey", "Halifax prices"]

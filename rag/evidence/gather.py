@@ -13,6 +13,7 @@ from rag.evidence.retrieve import Filters, Retriever
 from rag.evidence.sentences import SourceSentence, candidate_sentences
 from rag.question.read import Question
 from rag.reader.combiner import Combiner
+from rag.reader.excerpt_reader import ExcerptReader, excerpt_in
 from rag.reader.score import Reader
 from rag.schema import Passage
 
@@ -32,12 +33,17 @@ class Gathered:
 
 class Gatherer:
     """Gathers the evidence for questions from one retriever; `reader`, when given, reads the best
-    candidates, and `combiner` turns its scores into the ranking and the answerability (`RAG_RANKER=reader`)."""
+    candidates, and `combiner` turns its scores and the `excerpts` reader's judgement of the best
+    candidate into the ranking and the answerability (`RAG_RANKER=reader`)."""
 
-    def __init__(self, retriever: Retriever, reader: Reader | None = None, combiner: Combiner | None = None):
+    def __init__(self, retriever: Retriever, reader: Reader | None = None, combiner: Combiner | None = None,
+                 excerpts: ExcerptReader | None = None):
+        if combiner is not None and excerpts is None:
+            raise ValueError("the combiner's answerability head reads the excerpt reader's logit: pass `excerpts`")
         self.retriever = retriever
         self.reader = reader
         self.combiner = combiner
+        self.excerpts = excerpts
         self.idf = Idf(retriever.bm25.texts)
 
     def gather(self, question: Question, k: int | None = None, filters: Filters | None = None) -> Gathered:
@@ -52,4 +58,13 @@ class Gatherer:
         q_vector = self.retriever.query_vector(question.alone.reading)
         ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner)
         return Gathered(question, passages, candidates, vectors, ranked,
-                        answerability(ranked, question.expected.kind, self.combiner), addressed)
+                        answerability(ranked, question.expected.kind, self.combiner, self._judged(question, ranked)),
+                        addressed)
+
+    def _judged(self, question: Question, ranked: list[Ranked]) -> float:
+        """The excerpt reader's logit for the best candidate the reader read (0 without a combiner)."""
+        read = [r for r in ranked if r.features is not None]
+        if self.combiner is None or self.excerpts is None or not read:
+            return 0.0
+        s = read[self.combiner.best([r.features for r in read])].sentence
+        return self.excerpts.logit(question.alone.reading, s.passage.title, excerpt_in(s.paragraph(), s.text))

@@ -40,6 +40,13 @@ class SourceSentence:
         """(source, start, end): one sentence however many chunks hold it."""
         return self.source, self.start, self.end
 
+    def paragraph(self) -> str:
+        """The cleaned text of the paragraph (the article's block) holding this sentence; the sentence
+        alone when its file changed since indexing."""
+        doc = load_document(self.passage.file)
+        located = _block_of(doc, self.start, self.end) if doc else None
+        return located[0].text if located else self.text
+
 
 @lru_cache(maxsize=256)
 def _load(path: str, mtime: float) -> Document | None:

@@ -38,7 +38,8 @@ FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", 
 # questions over the seeds refused, of 4): these 4 0.724 / 0.275 / 4; adding the second-best candidate's
 # logits, the least unmentioned count, the coverage and the count of likely candidates 0.727 / 0.225 / 3
 # (the best and second-best reader logits weighed as a gap, which an off-corpus question also shows).
-QUESTION_FEATURES = ("best", "unmentioned_best", "typed", "fits_best")
+# "excerpt": the excerpt reader's logit for the best candidate read with its neighbours (`rag.reader.excerpt_reader`).
+QUESTION_FEATURES = ("best", "unmentioned_best", "typed", "fits_best", "excerpt")
 FILE = "combiner.json"
 _AT = {name: i for i, name in enumerate(FEATURES)}
 
@@ -70,23 +71,29 @@ class Combiner:
         """P(this candidate states the answer)."""
         return sigmoid(self.bias + sum(w * x for w, x in zip(self.weights, row)))
 
-    def question_row(self, rows: list[list[float]]) -> list[float]:
+    def best(self, rows: list[list[float]]) -> int:
+        """The index of the candidate most likely to state the answer (at least one row)."""
+        return max(range(len(rows)), key=lambda i: self.probability(rows[i]))
+
+    def question_row(self, rows: list[list[float]], excerpt: float) -> list[float]:
         """The head's inputs from the candidates read for one question (at least one): the best
         candidate's combined logit, whether its article names what the question names, whether the
-        question asks for a kind of answer and whether the best candidate offers one."""
-        best = max(rows, key=self.probability)
-        return [logit(self.probability(best)), best[_AT["unmentioned"]], best[_AT["typed"]], best[_AT["fits"]]]
+        question asks for a kind of answer, whether the best candidate offers one, and the excerpt
+        reader's logit for that candidate (`excerpt`)."""
+        best = rows[self.best(rows)]
+        return [logit(self.probability(best)), best[_AT["unmentioned"]], best[_AT["typed"]], best[_AT["fits"]], excerpt]
 
-    def head_logit(self, rows: list[list[float]]) -> float:
+    def head_logit(self, rows: list[list[float]], excerpt: float) -> float:
         """The answerability head's uncalibrated logit for one question's read candidates."""
-        return self.head_bias + sum(w * x for w, x in zip(self.head, self.question_row(rows)))
+        return self.head_bias + sum(w * x for w, x in zip(self.head, self.question_row(rows, excerpt)))
 
-    def answerability(self, rows: list[list[float]]) -> float:
-        """P(the question is answerable), from the candidates read for it (0 when none was read)."""
+    def answerability(self, rows: list[list[float]], excerpt: float) -> float:
+        """P(the question is answerable), from the candidates read for it (0 when none was read) and
+        the excerpt reader's logit for the best of them."""
         if not rows:
             return 0.0
         a, b = self.calibration
-        return sigmoid(a * self.head_logit(rows) + b)
+        return sigmoid(a * self.head_logit(rows, excerpt) + b)
 
     def save(self, folder: Path) -> None:
         """Write combiner.json into `folder`."""
@@ -120,11 +127,11 @@ def fit(rows: list[list[float]], labels: list[int], strength: float = 1.0) -> Co
     return Combiner(*_regression(rows, labels, strength))
 
 
-def fit_head(combiner: Combiner, questions: list[list[list[float]]], answerable: list[bool],
+def fit_head(combiner: Combiner, questions: list[list[list[float]]], excerpts: list[float], answerable: list[bool],
              weights: list[float] | None = None, strength: float = 1.0) -> None:
-    """Fit the answerability head on questions (each its candidates' rows, at least one), whether
-    each is answerable, and how much each counts."""
-    combiner.head, combiner.head_bias = _regression([combiner.question_row(q) for q in questions],
+    """Fit the answerability head on questions (each its candidates' rows, at least one, and the
+    excerpt reader's logit for the best), whether each is answerable, and how much each counts."""
+    combiner.head, combiner.head_bias = _regression([combiner.question_row(q, e) for q, e in zip(questions, excerpts)],
                                                     [int(a) for a in answerable], strength, weights)
 
 

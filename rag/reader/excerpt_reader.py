@@ -9,9 +9,8 @@ one after it in its paragraph) and the question, and asking whether the excerpt 
 The MiniLM reader reads one sentence in 96 tokens; on-topic unanswerable news questions (the right
 event without the asked detail, one fact changed) look answerable to it. This model is twenty times
 its size and reads the excerpt whole (measured with the gold paragraph, BBC dev: AUROC 0.86 against
-the reader's 0.71; README, "Session 19"). Not yet used by answers: as an input of the combiner's
-answerability head it answered an off-corpus question, since its probe never saw an excerpt of an
-unrelated article. The base model is dequantized once and its first layers kept as a
+the reader's 0.71; README). Its logit for the best candidate is an input of the combiner's
+answerability head (`rag.reader.combiner`). The base model is dequantized once and its first layers kept as a
 safetensors folder (`RAG_MODEL_CACHE`, ~/.cache/rag), so later loads take seconds.
 """
 
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from index.embed import offline
 from index.errors import RagError
+from index.sentences import sentence_spans
 from index.settings import Settings
 from rag.llm.model_file import sha256_of
 from rag.prompts import EXCERPT_READER_USER
@@ -82,6 +82,16 @@ class Probe:
 def excerpt(sentences: list[str], at: int) -> str:
     """Sentence `at` with the one before and the one after it, on one line: what the excerpt reader reads."""
     return " ".join(s.strip() for s in sentences[max(0, at - 1):at + 2])
+
+
+def excerpt_in(paragraph: str, sentence: str) -> str:
+    """The excerpt around `sentence` in `paragraph` (its text cleaned as the index cleans it), or the
+    sentence alone when it cannot be found there."""
+    spans = sentence_spans(paragraph)
+    flat = [" ".join(paragraph[a:b].split()) for a, b in spans]
+    target = " ".join(sentence.split())
+    at = next((i for i, s in enumerate(flat) if s and (s in target or target in s)), None)
+    return excerpt(flat, at) if at is not None else target
 
 
 class ExcerptReader:

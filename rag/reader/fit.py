@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 from rag.eval.metrics import auroc, locate, overlaps
 from rag.reader import news
 from rag.reader.combiner import Combiner, calibrate, fit, fit_head
+from rag.reader.excerpt_reader import excerpt_in
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ MAX_FALSE_REFUSALS = 0.05  # answerable questions refused, at most, at the chose
 # was answered (low word coverage read as a sign of an answer).
 ABSENT_WEIGHT = 0.1
 Gather = Callable[[str], Sequence]  # question -> ranked candidates with .features, .probability, .sentence
+Judge = Callable[[str, str, str], float]  # (question, title, excerpt) -> the excerpt reader's logit
 GatherWithout = Callable[[str, str], Sequence]  # (question, article id) -> ranked, that article left out of the corpus
 
 
@@ -58,9 +60,16 @@ def rows_of(questions: list[dict], gather: Gather, corpus: Path, progress: bool 
     for q in tqdm(questions, desc="gather", unit="q", disable=not progress):
         gold = evidence_spans(q, corpus)
         read = [r for r in gather(q["question"]) if r.features is not None]
-        out.append({"kind": q["kind"], "answerable": q["answerable"], "features": [r.features for r in read],
+        out.append({"kind": q["kind"], "answerable": q["answerable"], "question": q["question"],
+                    "features": [r.features for r in read], "excerpts": [excerpt_of(r) for r in read],
                     "labels": [int(is_evidence(r, gold)) for r in read]})
     return out
+
+
+def excerpt_of(candidate) -> list[str]:
+    """[title, excerpt] of a ranked candidate: what the excerpt reader reads for it."""
+    s = candidate.sentence
+    return [s.passage.title, excerpt_in(s.paragraph(), s.text)]
 
 
 def absent_rows(questions: list[dict], gather_without: GatherWithout, progress: bool = True) -> list[dict]:
@@ -74,7 +83,8 @@ def absent_rows(questions: list[dict], gather_without: GatherWithout, progress: 
     out = []
     for q in tqdm(questions, desc="absent", unit="q", disable=not progress):
         read = [r for r in gather_without(q["question"], q["article_id"]) if r.features is not None]
-        out.append({"kind": "absent", "answerable": False, "features": [r.features for r in read],
+        out.append({"kind": "absent", "answerable": False, "question": q["question"],
+                    "features": [r.features for r in read], "excerpts": [excerpt_of(r) for r in read],
                     "labels": [0] * len(read)})
     return out
 
@@ -87,7 +97,7 @@ def best_and_right(rows: list[dict], combiner: Combiner, answerability: bool = F
     for row in rows:
         probs = [combiner.probability(f) for f in row["features"]]
         top = max(range(len(probs)), key=probs.__getitem__, default=None)
-        score = (combiner.answerability(row["features"]) if answerability
+        score = (combiner.answerability(row["features"], row.get("excerpt", 0.0)) if answerability
                  else probs[top] if top is not None else 0.0)
         out.append((score, row["answerable"], top is not None and bool(row["labels"][top])))
     return out
@@ -110,7 +120,7 @@ def summary(scored: list[tuple[float, bool, bool]]) -> dict:
             "auroc": round(auroc([s[0] for s in ans], [s[0] for s in scored if not s[1]]), 4)}
 
 
-def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWithout, corpus: Path,
+def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWithout, judge: Judge, corpus: Path,
                  progress: bool = True, keep: Path | None = None) -> Combiner:
     """Fit on `split.fit`'s rows, each question asked once with its article and once without
     (`absent_rows`), calibrate on `split.dev`'s (what the reader reads and the features do not depend
@@ -118,22 +128,40 @@ def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWi
     the rows in `keep` (JSON, for ablations of the features without asking again)."""
     fit_rows = rows_of(split.fit, gather, corpus, progress) + absent_rows(split.fit, gather_without, progress)
     dev_rows = rows_of(split.dev, gather, corpus, progress)
+    combiner = fit_rows_and_calibrate(fit_rows, dev_rows, judge, progress)
     if keep:
         keep.write_text(json.dumps({"fit": fit_rows, "dev": dev_rows}))
-    return fit_rows_and_calibrate(fit_rows, dev_rows)
+    return combiner
 
 
-def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict]) -> Combiner:
+def judge_best(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True) -> None:
+    """Set each row's "excerpt": the excerpt reader's logit for its best candidate under the candidate
+    regression (kept per candidate in "judged", so a refit from kept rows asks the model only anew)."""
+    from tqdm import tqdm
+
+    for row in tqdm(rows, desc="excerpts", unit="q", disable=not progress):
+        if not row["features"]:
+            continue
+        best = combiner.best(row["features"])
+        judged = row.setdefault("judged", {})
+        if str(best) not in judged:
+            judged[str(best)] = judge(row["question"], *row["excerpts"][best])
+        row["excerpt"] = judged[str(best)]
+
+
+def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Judge, progress: bool = True) -> Combiner:
     """The combiner fitted on the fit split's rows (the candidate regression on the written questions,
     then the answerability head on every question with a candidate read, the absent-article ones
-    weighted `ABSENT_WEIGHT`) and calibrated on the dev split's (`rows_of`)."""
+    weighted `ABSENT_WEIGHT`, with the excerpt reader's logit for each best candidate) and calibrated
+    on the dev split's (`rows_of`)."""
     written = [r for r in fit_rows if r["kind"] != "absent"]
     combiner = fit([f for r in written for f in r["features"]], [y for r in written for y in r["labels"]])
+    judge_best(fit_rows + dev_rows, combiner, judge, progress)
     read = [r for r in fit_rows if r["features"]]
-    fit_head(combiner, [r["features"] for r in read], [r["answerable"] for r in read],
+    fit_head(combiner, [r["features"] for r in read], [r["excerpt"] for r in read], [r["answerable"] for r in read],
              [ABSENT_WEIGHT if r["kind"] == "absent" else 1.0 for r in read])
     dev_read = [r for r in dev_rows if r["features"]]
-    combiner.calibration = calibrate([combiner.head_logit(r["features"]) for r in dev_read],
+    combiner.calibration = calibrate([combiner.head_logit(r["features"], r["excerpt"]) for r in dev_read],
                                      [r["answerable"] for r in dev_read])
     calibrated = best_and_right(dev_rows, combiner, answerability=True)
     sweep = [threshold_figures(calibrated, t / 100) for t in range(1, 100)]

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 BBC = SHARED_DATA / "bbc" / "bbc_news.jsonl"
 SHARED_QUESTIONS = SHARED_DATA / "bbcqa" / "train.jsonl"
+RESERVED = SHARED_DATA / "bbcqa" / "reserved.txt"  # BBC ids no training may see
 WRITTEN_DIR = ROOT / "eval" / "bbcqa"  # questions written for this project from the shared brief
 DEV_ARTICLES = 40  # of the shared set's 150 articles (240 questions): the issue asks for at least 30
 ANSWERABLE_KINDS = ("fact", "paraphrase", "why-how", "later-detail")
@@ -56,6 +57,13 @@ def read_articles(path: Path = BBC) -> dict[str, dict]:
         raise FileNotFoundError(f"{path} is missing: the shared data folder should sit beside the repository "
                                 "(../shared/data, see its README)")
     return {r["id"]: r for r in read_lines(path)}
+
+
+def reserved_ids(path: Path = RESERVED) -> set[str]:
+    """The BBC ids kept aside from all training (none when the file is absent)."""
+    if not path.is_file():
+        return set()
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
 def written_files() -> list[Path]:
