@@ -9,8 +9,8 @@ title; and, labelled 0, the excerpt of another article that shares most words wi
 these the probe gave +2.15 to an unrelated excerpt for an off-corpus question. The base model's
 state at the probed layer is kept per excerpt, saved every `CHECKPOINT` so an interrupted run resumes
 where it stopped (~0.5 s an excerpt on 2 cores: ~35 minutes for 3,660, as long again for the other
-articles' excerpts). Then a logistic regression over the
-standardised states (L2, C=`STRENGTH`, the other articles' excerpts weighted `ELSEWHERE_WEIGHT`) is fitted.
+articles' excerpts). Then a logistic regression over the standardised states (L2, C=`STRENGTH`, the
+other articles' excerpts weighted `ELSEWHERE_WEIGHT`) is fitted.
 
 Validated on the dev split with its gold paragraph: the excerpt around the sentence the reader
 scores best in it, as the product would read it; AUROC of the excerpt reader's logit, answerable against not;
@@ -45,7 +45,7 @@ LAYER = 14
 # -1.60 (without them +2.64).
 ELSEWHERE_WEIGHT = 0.5
 STRENGTH = 0.03
-CHECKPOINT = 100  # questions between saves of the states
+CHECKPOINT = 100  # excerpts between saves of the states
 
 
 def centre(q: SquadQuestion) -> int:
@@ -127,12 +127,29 @@ def fit_probe(states: list, labels: list[bool], layer: int, strength: float = ST
     return Probe(layer, mean.tolist(), scale.tolist(), model.coef_[0].tolist(), float(model.intercept_[0]))
 
 
+def validate(probe: Probe, dev: list[SquadQuestion], pool: list[Elsewhere], states, settings: Settings) -> dict:
+    """The probe's figures on the dev split: answerable against unanswerable with the gold paragraph
+    (the excerpt around the sentence the reader scores best in it), and answerable against the dev
+    questions' other-article excerpts (`states(questions, [(title, excerpt)], name)` reads states)."""
+    from rag.reader.score import Reader
+
+    reader = Reader(threads=settings.index.torch_threads)
+    best = [max(range(len(q.seconds)), key=reader.logits(q.text, q.seconds).__getitem__) for q in dev]
+    gold = [probe.logit(s.tolist()) for s in states(dev, [(q.article, excerpt(q.sentences, b))
+                                                          for q, b in zip(dev, best)], "dev")]
+    other = [probe.logit(s.tolist()) for s in states(
+        dev, [(e.title, excerpt(e.sentences, e.at)) for e in elsewhere(dev, pool)], "dev-elsewhere")]
+    answerable = [s for s, q in zip(gold, dev) if q.answer_at]
+    unanswerable = [s for s, q in zip(gold, dev) if not q.answer_at]
+    return {"dev_questions": len(dev), "dev_auroc_gold_paragraph": round(auroc(answerable, unanswerable), 4),
+            "dev_auroc_against_elsewhere": round(auroc(answerable, other), 4),
+            "dev_elsewhere_above_0": round(sum(s > 0 for s in other) / max(1, len(other)), 4)}
+
+
 def train_excerpt_reader(settings: Settings, out: Path, work: Path, progress: bool = True,
                          limit: int | None = None, threads: int = 2) -> dict:
     """Train the probe into `out/excerpt_reader.json` (states cached in `work`, the model on `threads`
     torch threads) and return its figures."""
-    from rag.reader.score import Reader
-
     articles = news.read_articles()
     split = news.split(articles)
     train = news.reader_questions(split.train, articles)[:limit]
@@ -142,7 +159,8 @@ def train_excerpt_reader(settings: Settings, out: Path, work: Path, progress: bo
     pool = pool_excerpts(articles, kept_out)
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    excerpts = ExcerptReader(settings, threads=threads, probe=Probe(LAYER, [], [], [], 0.0))  # no weights yet: only states are read
+    # no weights yet: only states are read
+    excerpts = ExcerptReader(settings, threads=threads, probe=Probe(LAYER, [], [], [], 0.0))
 
     def states(questions: list[SquadQuestion], chosen: list, name: str) -> list:
         return states_for(excerpts, questions, chosen, work / f"excerpt-{name}-{LAYER}.npy", progress)
@@ -151,18 +169,10 @@ def train_excerpt_reader(settings: Settings, out: Path, work: Path, progress: bo
     other = states(train, [(e.title, excerpt(e.sentences, e.at)) for e in elsewhere(train, pool)], "elsewhere")
     probe = fit_probe(own + other, [bool(q.answer_at) for q in train] + [False] * len(other), LAYER,
                       weights=[1.0] * len(own) + [ELSEWHERE_WEIGHT] * len(other))
-    reader = Reader(threads=settings.index.torch_threads)
-    best = [max(range(len(q.seconds)), key=reader.logits(q.text, q.seconds).__getitem__) for q in dev]
-    dev_scores = [probe.logit(s.tolist()) for s in states(dev, [(q.article, excerpt(q.sentences, b))
-                                                                for q, b in zip(dev, best)], "dev")]
-    dev_other = [probe.logit(s.tolist()) for s in states(
-        dev, [(e.title, excerpt(e.sentences, e.at)) for e in elsewhere(dev, pool)], "dev-elsewhere")]
-    answerable = [s for s, q in zip(dev_scores, dev) if q.answer_at]
-    unanswerable = [s for s, q in zip(dev_scores, dev) if not q.answer_at]
-    probe.figures = {"train_questions": len(train), "train_elsewhere": len(other), "dev_questions": len(dev),
-                     "strength": STRENGTH, "elsewhere_weight": ELSEWHERE_WEIGHT, "dev_auroc_gold_paragraph": round(auroc(answerable, unanswerable), 4),
-                     "dev_auroc_against_elsewhere": round(auroc(answerable, dev_other), 4),
-                     "dev_elsewhere_above_0": round(sum(s > 0 for s in dev_other) / max(1, len(dev_other)), 4)}
+    figures = validate(probe, dev, pool, states, settings)
+    probe.figures = {"train_questions": len(train), "train_elsewhere": len(other),
+                     "dev_questions": figures.pop("dev_questions"), "strength": STRENGTH,
+                     "elsewhere_weight": ELSEWHERE_WEIGHT, **figures}
     probe.save(out)
     figures = {**probe.figures, "sha256": sha256_of(out / FILE)}
     (out / CARD).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
