@@ -90,3 +90,13 @@ def test_serve_warms_before_ready_answers_early_questions_and_stops_gracefully(s
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_warm_up_annotates_the_sentences_of_an_index_that_fits_the_caches():
+    from rag import nlp
+
+    sentences = [f"The council in Basra voted on plan {i} after the governor spoke." for i in range(3)]
+    assert nlp.prepare(sentences)
+    hits = nlp.subjects.cache_info().hits
+    assert nlp.subjects(sentences[1]) and nlp.subjects.cache_info().hits == hits + 1  # answered from the cache
+    assert not nlp.prepare(["Too many to keep."] * (nlp.CACHED + 1))
