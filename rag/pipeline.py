@@ -236,10 +236,14 @@ class Library:
             assistant = self.assistant(mode)
             if self.sample_question:
                 assistant.ask(self.sample_question)
-        sentences = list(dict.fromkeys(s for text in bm25.texts for s in split_sentences(text)))
-        if not nlp.prepare(sentences):
-            log.info("%d indexed sentences: more than the annotation caches hold, so they are annotated as "
-                     "questions reach them", len(sentences))
+        sentences: dict[str, None] = {}
+        for text in bm25.texts:  # stops reading once there are more than the caches hold
+            sentences.update(dict.fromkeys(split_sentences(text)))
+            if len(sentences) > nlp.CACHED:
+                log.info("more indexed sentences than the annotation caches hold: they are annotated as "
+                         "questions reach them")
+                return
+        nlp.prepare(list(sentences))
 
     def health(self) -> dict:
         """Whether the server answers without loading first ("loading", "ready" or "stopping"), the
