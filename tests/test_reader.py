@@ -241,3 +241,5 @@ def test_the_other_article_excerpt_shares_the_question_s_words_but_never_its_art
             Elsewhere("Football", ["Arsenal won in December."], 0)]
     chosen = elsewhere([asked("Halifax prices", own, {0}), asked("Other", ["Nothing."], set())], pool)
     assert [e.title for e in chosen] == ["Nationwide survey", "Halifax prices"]
+    with pytest.raises(ValueError, match="only its own article"):
+        elsewhere([asked("Halifax prices", own, {0})], pool[:1])

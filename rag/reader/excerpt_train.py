@@ -93,6 +93,8 @@ def elsewhere(questions: list[SquadQuestion], pool: list[Elsewhere]) -> list[Els
             if e.title != q.article and not any(s in excerpt(e.sentences, e.at) for s in said):
                 out.append(e)
                 break
+        else:  # one excerpt per question, or the states would not line up with the questions
+            raise ValueError(f"no other article's excerpt for question {q.qid}: the pool holds only its own article")
     return out
 
 
