@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOP_K = 50  # the most passages one question may ask for (`top_k`, an API's `k`)
-READER_THRESHOLD = 0.39  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
+READER_THRESHOLD = 0.43  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
 INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
 Method = Literal["hybrid", "dense", "bm25"]  # how passages are retrieved

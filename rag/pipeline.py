@@ -410,11 +410,12 @@ def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | N
     from rag.reader.excerpt_reader import FILE as EXCERPT_FILE, ExcerptReader
     from rag.reader.fit import fit_combiner as fit, fit_rows_and_calibrate
 
-    judge = ExcerptReader(Settings(), folder).logit  # its base model cached with the local model's, not in `work`
+    excerpts = ExcerptReader(Settings(), folder)  # its base model cached with the local model's, not in `work`
+    judge = excerpts.logit
     if rows is not None:
         kept = json.loads(rows.read_text(encoding="utf-8"))
-        probe = sha256_of(Path(folder) / EXCERPT_FILE)
-        if kept.get("excerpt_probe") != probe:  # logits kept from another probe are asked anew
+        probe = f"{sha256_of(Path(folder) / EXCERPT_FILE)} {excerpts.precision}"
+        if kept.get("excerpt_probe") != probe:  # logits kept from another probe, or precision, are asked anew
             for row in kept["fit"] + kept["dev"]:
                 row.pop("judged", None)
         kept["excerpt_probe"] = probe

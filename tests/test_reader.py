@@ -12,7 +12,7 @@ import pytest
 from rag.eval.metrics import auroc
 from rag.reader import news
 from rag.evidence.premise import unmentioned
-from rag.reader.combiner import FEATURES, QUESTION_FEATURES, Combiner, fit, fit_head
+from rag.reader.combiner import FEATURES, QUESTION_FEATURES, SHORTLIST, Combiner, fit, fit_head, fit_rerank
 from rag.reader.data import SquadQuestion, read_questions, squad_questions, training_pairs
 from rag.reader.excerpt_reader import ExcerptReader, ExcerptReaderMissing, Probe, excerpt
 from rag.reader.excerpt_train import LAYER, Elsewhere, elsewhere, train_excerpt_reader
@@ -152,8 +152,8 @@ def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path)
     again = Combiner.load(tmp_path)
     weak, strong = [0.0] * len(FEATURES), [3.0] * len(FEATURES)
     assert again.probability(strong) == combiner.probability(strong)
-    assert 0 < again.answerability([weak], 0.0) < again.answerability([strong, weak], 0.0) < 1
-    assert again.answerability([], 0.0) == 0.0
+    assert 0 < again.answerability([weak], [None]) < again.answerability([strong, weak], [None, None]) < 1
+    assert again.answerability([], []) == 0.0
     (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
     with pytest.raises(ValueError, match="fitted on features"):
         Combiner.load(tmp_path)
@@ -172,12 +172,32 @@ def test_the_answerability_head_is_fitted_on_questions_and_separates_them():
     combiner = fit(rows, [int(r[0] > 0) for r in rows])  # the reader's logit decides a candidate
     questions = [[[rng.gauss(0, 1) + (2 if answerable else -2), *[rng.gauss(0, 1) for _ in FEATURES[1:]]]
                   for _ in range(3)] for answerable in [True, False] * 40]
-    excerpts = [rng.gauss(0, 1) for _ in questions]  # the excerpt reader's logits, uninformative here
-    fit_head(combiner, questions, excerpts, [True, False] * 40)
+    judged = [[rng.gauss(0, 1)] * 3 for _ in questions]  # the excerpt reader's logits, uninformative here
+    fit_head(combiner, questions, judged, [True, False] * 40)
     assert len(combiner.head) == len(QUESTION_FEATURES)
-    answerable = [combiner.answerability(q, e) for q, e in zip(questions[0::2], excerpts[0::2])]
-    unanswerable = [combiner.answerability(q, e) for q, e in zip(questions[1::2], excerpts[1::2])]
+    answerable = [combiner.answerability(q, j) for q, j in zip(questions[0::2], judged[0::2])]
+    unanswerable = [combiner.answerability(q, j) for q, j in zip(questions[1::2], judged[1::2])]
     assert auroc(answerable, unanswerable) > 0.9
+
+
+def test_the_rerank_learns_to_follow_the_excerpt_reader_within_the_shortlist():
+    rng = random.Random(5)
+    rows = [[rng.gauss(0, 1) for _ in FEATURES] for _ in range(200)]
+    combiner = fit(rows, [int(r[0] > 0) for r in rows])
+    questions, judged, labels = [], [], []
+    for _ in range(60):  # the evidence is the second most likely candidate as often as the first
+        q = [[rng.gauss(0, 1) for _ in FEATURES] for _ in range(4)]
+        top = combiner.shortlist(q)
+        assert len(top) == SHORTLIST and top[0] == combiner.best(q)
+        gold = rng.choice(top)
+        questions.append(q)
+        judged.append([(3.0 if i == gold else -3.0) + rng.gauss(0, 0.5) if i in top else None for i in range(4)])
+        labels.append([int(i == gold) for i in range(4)])
+    assert all(combiner.chosen(q, j) == combiner.best(q) for q, j in zip(questions, judged))  # no rerank yet
+    fit_rerank(combiner, questions, judged, labels)
+    assert combiner.rerank[1] > 0
+    assert all(ls[combiner.chosen(q, j)] for q, j, ls in zip(questions, judged, labels))
+    assert combiner.chosen(questions[0], [None] * 4) == combiner.best(questions[0])
 
 
 def test_a_question_naming_what_its_article_never_does_counts_it_unmentioned():

@@ -64,13 +64,13 @@ class Answerability:
         return f"no retrieved sentence answers the question well enough (evidence score {self.score:.2f})"
 
 
-def answerability(ranked: list[Ranked], kind: str | None, combiner: Combiner | None = None,
-                  excerpt: float = 0.0) -> Answerability:
+def answerability(ranked: list[Ranked], kind: str | None, combiner: Combiner | None = None) -> Answerability:
     """How well the ranked sentences answer a question asking for `kind`: with the combiner, its
     answerability head's calibrated P(answerable) over the candidates the reader read and the excerpt
-    reader's logit (`excerpt`) for the best of them."""
+    reader's logits for those it judged (`Ranked.judged`)."""
     best = max((r.strength for r in ranked), default=0.0)
     if combiner is not None:
-        score = combiner.answerability([r.features for r in ranked if r.features is not None], excerpt)
+        read = [r for r in ranked if r.features is not None]
+        score = combiner.answerability([r.features for r in read], [r.judged for r in read])
         return Answerability(score, kind, bool(ranked) and ranked[0].fits, best, learned=True)
     return Answerability(ranked[0].score if ranked else 0.0, kind, bool(ranked) and ranked[0].fits, best)

@@ -56,15 +56,21 @@ class Gatherer:
         candidates = [c for c in sentences if c.key not in held_back and not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
         q_vector = self.retriever.query_vector(question.alone.reading)
-        ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner)
+        ranked = self._reranked(question, rank_sentences(question, q_vector, candidates, vectors, self.idf,
+                                                         self.reader, self.combiner))
         return Gathered(question, passages, candidates, vectors, ranked,
-                        answerability(ranked, question.expected.kind, self.combiner, self._judged(question, ranked)),
-                        addressed)
+                        answerability(ranked, question.expected.kind, self.combiner), addressed)
 
-    def _judged(self, question: Question, ranked: list[Ranked]) -> float:
-        """The excerpt reader's logit for the best candidate the reader read (0 without a combiner)."""
+    def _reranked(self, question: Question, ranked: list[Ranked]) -> list[Ranked]:
+        """The combiner's shortlist judged by the excerpt reader (each its `judged` logit), and the
+        candidate the combiner chooses among them moved first: the answer the extractive draft gives."""
         read = [r for r in ranked if r.features is not None]
         if self.combiner is None or self.excerpts is None or not read:
-            return 0.0
-        s = read[self.combiner.best([r.features for r in read])].sentence
-        return self.excerpts.logit(question.alone.reading, s.passage.title, excerpt_in(s.paragraph(), s.text))
+            return ranked
+        rows = [r.features for r in read]
+        for at in self.combiner.shortlist(rows):
+            s = read[at].sentence
+            read[at].judged = self.excerpts.logit(question.alone.reading, s.passage.title,
+                                                  excerpt_in(s.paragraph(), s.text))
+        chosen = read[self.combiner.chosen(rows, [r.judged for r in read])]
+        return [chosen] + [r for r in ranked if r is not chosen]

@@ -89,6 +89,7 @@ class Ranked:
     coverage: float = 0.0  # IDF-weighted coverage of the question's words (the other half)
     features: list[float] | None = None  # the combiner's inputs (`rag.reader.combiner.FEATURES`), when the reader read it
     learned: bool = False  # the probability is the combiner's, which already weighs the type check
+    judged: float | None = None  # the excerpt reader's logit, for the combiner's shortlist (`rag.evidence.gather`)
 
     @property
     def strength(self) -> float:

@@ -99,10 +99,11 @@ class ExcerptReader:
     threads at once: inference only reads the model)."""
 
     def __init__(self, settings: Settings, folder: Path = WEIGHTS_DIR, threads: int | None = None,
-                 probe: Probe | None = None):
+                 probe: Probe | None = None, exact: bool = False):
         self.settings = settings
         self.probe = probe or Probe.load(Path(folder))
         self.threads = threads or settings.index.torch_threads
+        self.exact = exact  # float32 whatever the CPU (training: the committed probe's states are float32)
         self._lock = threading.Lock()
 
     @cached_property
@@ -110,7 +111,15 @@ class ExcerptReader:
         import torch
 
         torch.set_num_threads(self.threads)  # process-wide, as the reader sets it
-        return load_base(self.settings, self.probe.layer)
+        tokenizer, model = load_base(self.settings, self.probe.layer)
+        return tokenizer, model if self.exact else fastest(model)
+
+    @property
+    def precision(self) -> str:
+        """The dtype the base model runs in ("float32" or "bfloat16"), once loaded."""
+        with self._lock:
+            _, model = self._model
+        return str(next(model.parameters()).dtype).removeprefix("torch.")
 
     def load(self) -> None:
         """Load the base model now (dequantizing and caching it the first time)."""
@@ -137,6 +146,18 @@ class ExcerptReader:
     def probability(self, question: str, title: str, text: str) -> float:
         """P(the excerpt states the answer)."""
         return sigmoid(self.logit(question, title, text))
+
+
+def fastest(model):
+    """The model in bfloat16 where the CPU has bfloat16 instructions (avx512_bf16, AMX), else as it is.
+    Measured on 40 BBC dev excerpts, 1 thread (2026-12-07): 1.28 -> 0.61 s an excerpt, logits
+    correlated 0.990 with float32's (mean absolute difference 0.24); without the instructions bfloat16
+    is emulated and slower, so float32 stays."""
+    import torch
+
+    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return model.to(torch.bfloat16)
+    return model
 
 
 def load_base(settings: Settings, layers: int):

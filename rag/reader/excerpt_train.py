@@ -162,7 +162,7 @@ def train_excerpt_reader(settings: Settings, out: Path, work: Path, progress: bo
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
     # no weights yet: only states are read
-    excerpts = ExcerptReader(settings, threads=threads, probe=Probe(LAYER, [], [], [], 0.0))
+    excerpts = ExcerptReader(settings, threads=threads, probe=Probe(LAYER, [], [], [], 0.0), exact=True)
 
     def states(questions: list[SquadQuestion], chosen: list, name: str) -> list:
         return states_for(excerpts, questions, chosen, work / f"excerpt-{name}-{LAYER}.npy", progress)

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 from rag.eval.metrics import auroc, locate, overlaps
 from rag.reader import news
-from rag.reader.combiner import Combiner, calibrate, fit, fit_head
+from rag.reader.combiner import Combiner, calibrate, fit, fit_head, fit_rerank
 from rag.reader.excerpt_reader import excerpt_in
 
 log = logging.getLogger(__name__)
@@ -90,17 +90,26 @@ def absent_rows(questions: list[dict], gather_without: GatherWithout, progress: 
 
 
 def best_and_right(rows: list[dict], combiner: Combiner, answerability: bool = False) -> list[tuple[float, bool, bool]]:
-    """Per question: the best candidate's combined probability (with `answerability`, the head's
+    """Per question: the chosen candidate's combined probability (with `answerability`, the head's
     calibrated P(answerable) instead), whether it is answerable, and whether that candidate is an
     evidence sentence."""
     out = []
     for row in rows:
-        probs = [combiner.probability(f) for f in row["features"]]
-        top = max(range(len(probs)), key=probs.__getitem__, default=None)
-        score = (combiner.answerability(row["features"], row.get("excerpt", 0.0)) if answerability
-                 else probs[top] if top is not None else 0.0)
-        out.append((score, row["answerable"], top is not None and bool(row["labels"][top])))
+        if not row["features"]:
+            out.append((0.0, row["answerable"], False))
+            continue
+        judged = judged_of(row)
+        top = combiner.chosen(row["features"], judged)
+        score = (combiner.answerability(row["features"], judged) if answerability
+                 else combiner.probability(row["features"][top]))
+        out.append((score, row["answerable"], bool(row["labels"][top])))
     return out
+
+
+def judged_of(row: dict) -> list[float | None]:
+    """The excerpt reader's logit per candidate of a row (None where it did not read one)."""
+    judged = row.get("judged", {})
+    return [judged.get(str(i)) for i in range(len(row["features"]))]
 
 
 def threshold_figures(scored: list[tuple[float, bool, bool]], threshold: float) -> dict:
@@ -134,34 +143,33 @@ def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWi
     return combiner
 
 
-def judge_best(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True) -> None:
-    """Set each row's "excerpt": the excerpt reader's logit for its best candidate under the candidate
-    regression (kept per candidate in "judged", so a refit from kept rows asks the model only anew)."""
+def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True) -> None:
+    """The excerpt reader's logits for each row's shortlist under the candidate regression
+    (`Combiner.shortlist`), kept per candidate in "judged", so a refit from kept rows asks the model
+    only anew."""
     from tqdm import tqdm
 
     for row in tqdm(rows, desc="excerpts", unit="q", disable=not progress):
-        if not row["features"]:
-            continue
-        best = combiner.best(row["features"])
         judged = row.setdefault("judged", {})
-        if str(best) not in judged:
-            judged[str(best)] = judge(row["question"], *row["excerpts"][best])
-        row["excerpt"] = judged[str(best)]
+        for at in combiner.shortlist(row["features"]):
+            if str(at) not in judged:
+                judged[str(at)] = judge(row["question"], *row["excerpts"][at])
 
 
 def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Judge, progress: bool = True) -> Combiner:
-    """The combiner fitted on the fit split's rows (the candidate regression on the written questions,
-    then the answerability head on every question with a candidate read, the absent-article ones
-    weighted `ABSENT_WEIGHT`, with the excerpt reader's logit for each best candidate) and calibrated
-    on the dev split's (`rows_of`)."""
+    """The combiner fitted on the fit split's rows (the candidate regression and the rerank on the
+    written questions, then the answerability head on every question with a candidate read, the
+    absent-article ones weighted `ABSENT_WEIGHT`, with the excerpt reader's logits for each shortlist)
+    and calibrated on the dev split's (`rows_of`)."""
     written = [r for r in fit_rows if r["kind"] != "absent"]
     combiner = fit([f for r in written for f in r["features"]], [y for r in written for y in r["labels"]])
-    judge_best(fit_rows + dev_rows, combiner, judge, progress)
+    judge_shortlist(fit_rows + dev_rows, combiner, judge, progress)
+    fit_rerank(combiner, [r["features"] for r in written], [judged_of(r) for r in written], [r["labels"] for r in written])
     read = [r for r in fit_rows if r["features"]]
-    fit_head(combiner, [r["features"] for r in read], [r["excerpt"] for r in read], [r["answerable"] for r in read],
+    fit_head(combiner, [r["features"] for r in read], [judged_of(r) for r in read], [r["answerable"] for r in read],
              [ABSENT_WEIGHT if r["kind"] == "absent" else 1.0 for r in read])
     dev_read = [r for r in dev_rows if r["features"]]
-    combiner.calibration = calibrate([combiner.head_logit(r["features"], r["excerpt"]) for r in dev_read],
+    combiner.calibration = calibrate([combiner.head_logit(r["features"], judged_of(r)) for r in dev_read],
                                      [r["answerable"] for r in dev_read])
     calibrated = best_and_right(dev_rows, combiner, answerability=True)
     sweep = [threshold_figures(calibrated, t / 100) for t in range(1, 100)]
