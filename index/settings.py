@@ -95,11 +95,11 @@ class AnswerSettings(_Group):
                                                "refuse: the cheap score with the hand-written answer-type rules, or "
                                                "the trained news reader, its excerpt reader and its combiner "
                                                "(rag.reader). On BBC dev the reader answers more questions right "
-                                               "(0.675 vs 0.56) and refuses more unanswerable ones (0.40 vs 0.34); on "
-                                               "the unseen seed set qa_blind13 it answers more right (0.83 vs 0.74); "
-                                               "but on eval/qa.jsonl it stays under the CI floors (refusal recall "
-                                               "0.57, false refusals 0.083) and it takes ~1.2 s a question against "
-                                               "~0.1 s (README).")
+                                               "(0.69 vs 0.56) and refuses more unanswerable ones (0.44 vs 0.34); on "
+                                               "the unseen seed set qa_blind14 it refuses more (12 vs 8 of 18) but "
+                                               "answers fewer right (33 vs 36 of 42); on eval/qa.jsonl it stays under "
+                                               "the CI floors (refusal recall 0.57, false refusals 0.083) and it takes "
+                                               "~1.1 s a question against ~0.1 s (README).")
     refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
                                      "(calibrated on eval/qa.jsonl, see rag.evidence.gate; `bench.ablate`: 0 to 0.15 "
                                      "give 343 of 444 studied questions right, 0.2 345, 0.25 and 0.3 347; with "
