@@ -8,15 +8,15 @@ question asks for a kind of answer and whether the sentence offers one (`rag.evi
 how many things the question names that the sentence's article never does
 (`rag.evidence.premise`). The rerank, over its combined logit and the excerpt reader's logit, chooses
 the answer among the `SHORTLIST` most probable candidates (the excerpt reader reads only those). The
-answerability head, over `QUESTION_FEATURES`: the chosen candidate's probability read beside the signals whose weight differs between "which sentence answers" and
-"does any" (`Combiner.question_row`). The answer-type and premise checks that were hand-set rules
+answerability head, over `QUESTION_FEATURES`: the chosen candidate's probability read beside the
+signals whose weight differs between "which sentence answers" and "does any" (`Combiner.question_row`). The answer-type and premise checks that were hand-set rules
 are features here, weighed by the data instead of vetoing.
 
-All three are fitted on the news questions kept from the reader (`rag.reader.news.NewsSplit.fit`, so the
-reader's scores are those of articles it never saw): the candidate regression on one row per read
+All three are fitted on the news questions kept from the reader (`rag.reader.news.NewsSplit.fit`, so
+the reader's scores are those of articles it never saw): the candidate regression on one row per read
 candidate, labelled 1 when it is an evidence sentence of an answerable question; the rerank on the
-shortlisted ones of the same questions; the head on one row
-per question, labelled 1 when it is answerable. The head's logit is then calibrated on the dev split
+shortlisted ones of the same questions; the head on one row per question, labelled 1 when it is
+answerable. The head's logit is then calibrated on the dev split
 (Platt scaling), which is the `answerability` an Answer carries and the refusal threshold
 (`RAG_READER_THRESHOLD`) is compared with.
 """
@@ -36,13 +36,14 @@ from typing import Sequence
 # measured as much or more without it (the third, on the query-mapped rows of 2026-12-06: evidence first
 # 0.619 -> 0.625, head AUROC 0.720 -> 0.723).
 FEATURES = ("reader", "reader_gap", "similarity", "coverage", "match", "typed", "fits", "unmentioned")
-# The answerability head's inputs, from the best of the candidates read for one question (`Combiner.question_row`).
+# The answerability head's inputs, from the candidate chosen among those read for one question
+# (`Combiner.question_row`; the best by the candidate regression until session 21's rerank).
 # Chosen on the dev split (head AUROC / unanswerable refused where 5% of answerable ones are / off-corpus
 # questions over the seeds refused, of 4): these 4 0.724 / 0.275 / 4; adding the second-best candidate's
 # logits, the least unmentioned count, the coverage and the count of likely candidates 0.727 / 0.225 / 3
 # (the best and second-best reader logits weighed as a gap, which an off-corpus question also shows).
-# "excerpt": the excerpt reader's logit for the best candidate read with its neighbours (`rag.reader.excerpt_reader`).
-QUESTION_FEATURES = ("best", "unmentioned_best", "typed", "fits_best", "excerpt")
+# "excerpt": the excerpt reader's logit for that candidate read with its neighbours (`rag.reader.excerpt_reader`).
+QUESTION_FEATURES = ("chosen", "unmentioned_chosen", "typed", "fits_chosen", "excerpt")
 # The excerpt reader reads the best candidates and a second regression over the combined logit and its
 # logit chooses among them (`Combiner.chosen`), before the head reads the chosen one. Measured offline on the
 # kept rows (2026-12-07, bfloat16 excerpt reader, rerank fitted on the fit split; BBC dev): 1 (no rerank):

@@ -9,8 +9,9 @@ one after it in its paragraph) and the question, and asking whether the excerpt 
 The MiniLM reader reads one sentence in 96 tokens; on-topic unanswerable news questions (the right
 event without the asked detail, one fact changed) look answerable to it. This model is twenty times
 its size and reads the excerpt whole (measured with the gold paragraph, BBC dev: AUROC 0.86 against
-the reader's 0.71; README). Its logit for the best candidate is an input of the combiner's
-answerability head (`rag.reader.combiner`). The base model is dequantized once and its first layers kept as a
+the reader's 0.71; README). It reads the combiner's best two candidates: its logits choose between
+them (the combiner's rerank) and feed its answerability head (`rag.reader.combiner`). It runs in
+bfloat16 where the CPU has the instructions (`fastest`). The base model is dequantized once and its first layers kept as a
 safetensors folder (`RAG_MODEL_CACHE`, ~/.cache/rag), so later loads take seconds.
 """
 
@@ -150,9 +151,9 @@ class ExcerptReader:
 
 def fastest(model):
     """The model in bfloat16 where the CPU has bfloat16 instructions (avx512_bf16, AMX), else as it is.
-    Measured on 40 BBC dev excerpts, 1 thread (2026-12-07): 1.28 -> 0.61 s an excerpt, logits
-    correlated 0.990 with float32's (mean absolute difference 0.24); without the instructions bfloat16
-    is emulated and slower, so float32 stays."""
+    Measured on 40 BBC dev excerpts, 1 thread, idle machine (2026-12-07): 0.96 -> 0.41 s an excerpt,
+    logits correlated 0.990 with float32's (mean absolute difference 0.24); without the instructions
+    bfloat16 is emulated and slower, so float32 stays."""
     import torch
 
     if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
