@@ -117,7 +117,7 @@ class ExcerptReader:
 
     @property
     def precision(self) -> str:
-        """The dtype the base model runs in ("float32" or "bfloat16"), once loaded."""
+        """The dtype the base model runs in ("float32" or "bfloat16"), loading it if need be."""
         with self._lock:
             _, model = self._model
         return str(next(model.parameters()).dtype).removeprefix("torch.")
@@ -156,9 +156,11 @@ def fastest(model):
     bfloat16 is emulated and slower, so float32 stays."""
     import torch
 
-    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return model.to(torch.bfloat16)
-    return model
+    try:  # a private check of torch's: a torch without it runs float32
+        supported = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    except (AttributeError, RuntimeError):
+        supported = False
+    return model.to(torch.bfloat16) if supported else model
 
 
 def load_base(settings: Settings, layers: int):

@@ -3,9 +3,10 @@
 Each question of the news split kept from the reader (`NewsSplit.fit`) is asked against all 2,225
 BBC articles, as a user would ask it, and every candidate the reader read gives one row: its
 features, labelled 1 when it overlaps an evidence sentence of an answerable question. The dev split
-is asked the same way; the excerpt reader judges each question's shortlist, and the answerability
-head's logit under the fitted combiner is calibrated into P(answerable) (Platt scaling), and the refusal threshold is chosen: the highest that refuses at most
-`MAX_FALSE_REFUSALS` of the answerable dev questions (`RAG_READER_THRESHOLD` holds it).
+is asked the same way; the excerpt reader judges each question's shortlist, the answerability head's
+logit under the fitted combiner is calibrated into P(answerable) (Platt scaling), and the refusal
+threshold is chosen: the highest that refuses at most `MAX_FALSE_REFUSALS` of the answerable dev
+questions (`RAG_READER_THRESHOLD` holds it).
 
 The evidence stage is handed in (`gather`: question text -> ranked candidates, `rag.evidence.rank.Ranked`),
 so this stage does not reach back up into retrieval.
