@@ -7,7 +7,9 @@ detector is a logistic regression over the sentence's MiniLM embedding (the very
 stores), the TF-IDF of its words and word pairs and that of its characters' n-grams (which carry
 languages the English embedding does not know), trained by `rag train-addressed` on sentences
 written for the purpose (`index/guard_data/`) and BBC news sentences; its weights, SHA-256 and
-validation figures are in `index/guard_data/README.md`. Text is read as a person would see it
+validation figures are in `index/guard_data/README.md`. A sentence it puts at 0.02 or more is read
+again by a fine-tuned MiniLM (`index.addressed_tuned`), and a regression over both logits decides
+(`AddressedDetector.second_reading`). Text is read as a person would see it
 first: Unicode-normalised, invisible characters dropped and look-alike letters mapped to Latin, so
 "іgnоrе" with Cyrillic letters or zero-width joiners inside reads as "ignore".
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from index.addressed_tuned import TUNED, TunedReader
 from index.errors import ModelMissing
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ WEIGHTS = Path(__file__).with_name("guard_data") / "addressed.json"
 CLAUSE_THRESHOLD = 0.98
 CHAR_GRAMS = (3, 5)  # character n-gram sizes (`char_grams`); see the model card for what they changed
 _CLAUSE = re.compile(r"[,;:]|\bthat\b")
+_TUNED_KEYS = {"sha256", "low_bar", "coef", "intercept", "threshold"}  # the second reading's entry in the weights
 
 # Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables, the letters that occur in
 # Latin-script words); NFKC already folds the fullwidth and mathematical alphabets.
@@ -107,6 +111,8 @@ class AddressedDetector:
         try:
             weights = json.loads(raw)
             assert len(weights["coef"]) == weights["dimensions"] and "threshold" in weights and weights["terms"]
+            tuned = weights.get("tuned")
+            assert tuned is None or (_TUNED_KEYS <= set(tuned) and len(tuned["coef"]) == 2)
         except (ValueError, KeyError, TypeError, AssertionError) as exc:
             raise ModelMissing(f"the addressed-to-AI detector {self.path} is corrupt (SHA-256 "
                                f"{hashlib.sha256(raw).hexdigest()[:12]}): restore it with git checkout") from exc
@@ -127,18 +133,43 @@ class AddressedDetector:
 
     def scores(self, texts: list[str], vectors: list[list[float]], embed) -> list[float]:
         """P(addressed to an AI) of each sentence as seen; `vectors` are their embeddings, and `embed`
-        embeds the few whose seen form differs from their characters (zero-width or look-alike letters)."""
+        embeds the few whose seen form differs from their characters (zero-width or look-alike letters).
+        A sentence the first reading puts at the low bar or more is read again (`second_reading`)."""
         seen = [as_seen(t) for t in texts]
         changed = [i for i, (t, s) in enumerate(zip(texts, seen)) if t != s]
         vectors = list(vectors)
         for i, v in zip(changed, embed([seen[i] for i in changed]) if changed else []):
             vectors[i] = v
-        return self.probabilities(seen, vectors)
+        return self.second_reading(seen, self.probabilities(seen, vectors))
+
+    def second_reading(self, seen: list[str], first: list[float]) -> list[float]:
+        """The probabilities with those at the low bar (`index.addressed_tuned.LOW_BAR`, as trained) or
+        more replaced by the regression over both readings' logits (`index.addressed_tuned`);
+        unchanged for weights without a second reading."""
+        tuned = self.weights.get("tuned")
+        again = [i for i, p in enumerate(first) if tuned and p >= tuned["low_bar"]]
+        if not again:
+            return first
+        out = list(first)
+        for i, z in zip(again, self.tuned.logits([seen[i] for i in again])):
+            out[i] = combined(first[i], z, tuned)
+        return out
+
+    def warm(self) -> None:
+        """Load the weights and the second reading now rather than in the first answer's time."""
+        if self.weights.get("tuned"):
+            self.tuned.load()
+
+    @cached_property
+    def tuned(self) -> TunedReader:
+        """The second reading (loaded on first use)."""
+        return TunedReader(self.path.with_name(TUNED.name), self.weights["tuned"]["sha256"])
 
     @property
     def threshold(self) -> float:
         """The probability from which a sentence is flagged (chosen by `rag train-addressed`)."""
-        return float(self.weights["threshold"])
+        tuned = self.weights.get("tuned")
+        return float(tuned["threshold"] if tuned else self.weights["threshold"])
 
     def flags(self, texts: list[str], vectors: list[list[float]], embed) -> list[bool]:
         """Which sentences are addressed to an AI, as a whole (`scores` at or above the threshold)."""
@@ -159,6 +190,19 @@ class AddressedDetector:
             for (i, _), p in zip(clauses, self.probabilities([c for _, c in clauses], embed([c for _, c in clauses]))):
                 best[i] = max(best[i], p)
         return best
+
+
+def logit(p: float) -> float:
+    """log(p / (1 - p)), bounded for p at 0 or 1."""
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def combined(first: float, second: float, tuned: dict) -> float:
+    """P(addressed to an AI) from the first reading's probability and the second's logit, by the
+    two-weight regression `rag train-addressed` fitted (`tuned`: coef, intercept)."""
+    z = tuned["coef"][0] * logit(first) + tuned["coef"][1] * second + tuned["intercept"]
+    return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
 def words_and_pairs(text: str) -> list[str]:

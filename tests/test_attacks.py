@@ -8,6 +8,7 @@ import tomllib
 import pytest
 
 from index.addressed import AddressedDetector, as_seen, char_grams
+from index.addressed_tuned import TUNED, TunedReader, train_tuned
 from index.build import build_index
 from index.errors import ModelMissing
 from index.settings import AnswerSettings, IndexSettings, Settings
@@ -85,6 +86,25 @@ def test_a_corrupt_detector_says_how_to_restore_it(tmp_path):
         AddressedDetector(bad).flags(["a"], [[0.0] * 384], lambda texts: [])
     with pytest.raises(ModelMissing, match="retrain it with rag train-addressed"):
         AddressedDetector(tmp_path / "missing.json").flags(["a"], [[0.0] * 384], lambda texts: [])
+
+
+def test_the_second_reading_trains_loads_and_is_checked(tmp_path, embedder):
+    texts = PLANTED + BBC_NEWS
+    out = tmp_path / TUNED.name
+    sha = train_tuned(texts, [1] * len(PLANTED) + [0] * len(BBC_NEWS), out, max_steps=2, progress=False)
+    assert out.stat().st_size < 50_000_000
+    logits = TunedReader(out, sha).logits(texts + [""])
+    assert len(logits) == len(texts) + 1 and len(set(logits)) > 1
+    with pytest.raises(ModelMissing, match="git checkout"):
+        TunedReader(out, "0" * 64).logits(["a"])
+    with pytest.raises(ModelMissing, match="rag train-addressed"):
+        TunedReader(tmp_path / "missing.safetensors").logits(["a"])
+    # a committed detector reads again exactly the sentences its first reading puts at the low bar or more
+    detector = AddressedDetector()
+    first = detector.probabilities([as_seen(t) for t in texts], embedder.embed([as_seen(t) for t in texts]))
+    final = detector.scores(texts, embedder.embed(texts), embedder.embed)
+    bar = detector.weights["tuned"]["low_bar"]
+    assert [f == p for f, p in zip(final, first)] == [p < bar for p in first]
 
 
 def test_an_instruction_is_marked_in_the_store_reported_and_never_evidence(tmp_path, embedder):
