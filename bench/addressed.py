@@ -51,9 +51,8 @@ def bbc_held_out(bbc_index: Path, embedder: Embedder) -> dict:
     marks = detector.marks(texts, [stored.vectors[i] for i in test], embedder.embed)
     flags = [m.addressed for m in marks]
     held = [(stored.sources[i], stored.texts[i]) for m, i in zip(marks, test) if m.held_back and not m.addressed]
-    scores = detector.probabilities([as_seen(t) for t in texts], [stored.vectors[i] for i in test])
     sources = [stored.sources[i] for i in test]
-    now = [(sources[j], texts[j], round(scores[j], 3)) for j, f in enumerate(flags) if f]
+    now = [(sources[j], texts[j], round(marks[j].probability, 3)) for j, f in enumerate(flags) if f]
     before = [(stored.sources[i], stored.texts[i]) for i in test if stored.marked[i]]
     every = [(stored.sources[i], stored.texts[i]) for i, m in enumerate(stored.marked) if m]
     return {"test_sentences": len(test), "test_articles": len(set(sources)),
