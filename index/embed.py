@@ -149,14 +149,16 @@ class Embedder:
 
     @cached_property
     def query_model(self):
-        """The model questions are embedded with: a bfloat16 copy where the CPU computes bfloat16
-        natively (`index.precision`), else the model itself. Measured on 150 eval questions, 1 thread
-        (2026-12-07): 16.6 -> 10.7 ms a question, cosine to the float32 vector >= 0.99993; under 20
-        clients the question's embedding was 44% of the server's busy time. Passages, whose vectors the
-        index stores, stay float32."""
+        """The model questions are embedded with: the model itself, or with `RAG_QUERY_PRECISION=bfloat16`
+        a bfloat16 copy where the CPU computes bfloat16 natively (`index.precision`). Measured on 150
+        eval questions, 1 thread (2026-12-07): 16.6 -> 10.7 ms a question, cosine to the float32 vector
+        >= 0.99993; under 20 clients the question's embedding was 44% of the server's busy time.
+        Passages, whose vectors the index stores, stay float32."""
         import copy
 
-        return fastest(copy.deepcopy(self.model))
+        if self.settings.index.query_precision == "bfloat16":
+            return fastest(copy.deepcopy(self.model))
+        return self.model
 
     def _passes(self, texts: list[str], progress: bool, model=None):
         """(indices into `texts`, token embeddings in float32, attention mask) per forward pass of
