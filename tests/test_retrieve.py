@@ -68,7 +68,7 @@ def test_rrf_fuses_rankings():
 def test_answer_sentences_come_with_their_stored_embeddings(retriever):
     """Every sentence the answer ranks is found in the store, embedded as the model embeds it now,
     so answering embeds nothing but the question."""
-    from rag.evidence.rank import dot
+    from rag.evidence.rank import similarities
     from rag.evidence.sentences import candidate_sentences
 
     hits = retriever.search("Who commands Iraq's air defences?", k=5)
@@ -76,8 +76,8 @@ def test_answer_sentences_come_with_their_stored_embeddings(retriever):
     stored = retriever.store.sentence_vectors([h.id for h in hits])
     assert len(texts) > 5 and set(texts) <= stored.keys()
     fresh = retriever.embedder.embed(texts[:3])
-    assert all(dot(stored[t], v) > 0.999 for t, v in zip(texts, fresh))
+    assert all(similarities(stored[t], [v])[0] > 0.999 for t, v in zip(texts, fresh))
     assert retriever.sentence_vectors(hits, texts[:3]) == [stored[t] for t in texts[:3]]
     unknown = "A sentence no article holds."  # embedded on the spot, never an error
-    assert dot(retriever.sentence_vectors(hits, [unknown])[0], retriever.embedder.embed([unknown])[0]) > 0.999
+    assert similarities(retriever.sentence_vectors(hits, [unknown])[0], retriever.embedder.embed([unknown]))[0] > 0.999
     assert retriever.sentence_vectors([], []) == [] and retriever.store.sentence_vectors([]) == {}

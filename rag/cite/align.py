@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.evidence.rank import dot
+from rag.evidence.rank import similarities
 from rag.evidence.sentences import SourceSentence
 from rag.text import content_stems
 
@@ -43,9 +43,9 @@ def rank_support(sentence: str, vector: list[float], candidates: list[SourceSent
     """Candidates ordered by how well they support `sentence`, best first."""
     wanted = set(content_stems(sentence))
     ranked = []
-    for cand, vec in zip(candidates, vectors):
+    for cand, cosine in zip(candidates, similarities(vector, vectors)):
         lexical = len(wanted & set(content_stems(cand.text))) / len(wanted) if wanted else 0.0
-        ranked.append(Alignment(cand, lexical, dot(vector, vec)))
+        ranked.append(Alignment(cand, lexical, cosine))
     return sorted(ranked, key=lambda s: -s.score)
 
 
