@@ -327,8 +327,9 @@ def figures(rows: Rows, scores: list[float | None], split: str, threshold: float
 
 
 def train(out: Path = WEIGHTS, bbc_index: Path | None = None, bbc: Path = BBC, seed: int = 13) -> dict:
-    """Fit, choose the threshold on out-of-fold scores, refit on every training row, write the
-    weights to `out`; returns the validation figures (out-of-fold, and on the held-out test split)."""
+    """Fit, choose the threshold on out-of-fold scores, refit on every training row, add the second
+    reading (`second_reading`, its weights beside `out`), write the weights to `out`; returns the
+    validation figures (out-of-fold, and on the held-out test split, of each reading)."""
     import numpy as np
 
     if bbc_index is not None and not (Path(bbc_index) / "chroma").is_dir():
@@ -385,22 +386,26 @@ def second_reading(rows: Rows, oof: list[float | None], test: list[float | None]
     # outside it left out of its training (~19,000 BBC sentences, where the fold alone has ~5,400)
     unseen = held + bbc[TUNED_BBC:]
     second.update(_second(reader, rows, bbc[TUNED_BBC:], oof))
-    scored: list[float | None] = [None] * len(rows.texts)
-    for i in unseen:
-        scored[i] = combined(oof[i], second[i], tuned) if i in second else oof[i]
+    scored = _together(unseen, oof, second, tuned)
     kinds = [(scored[i], rows.kinds[i]) for i in unseen]
     threshold = max(choose_threshold([p for p, k in kinds if k == "bbc"], [p for p, k in kinds if k == "news"]),
                     LOW_BAR + 1e-6)
     tuned["threshold"] = round(threshold, 6)
     tested = [i for i, p in enumerate(test) if p is not None]
-    second_test = _second(reader, rows, tested, test)
-    final: list[float | None] = [None] * len(rows.texts)
-    for i in tested:
-        final[i] = combined(test[i], second_test[i], tuned) if i in second_test else test[i]
+    final = _together(tested, test, _second(reader, rows, tested, test), tuned)
     tuned["figures"] = {f"second_{k}": v for k, v in {**figures(rows, scored, "train", threshold),
                                                        **figures(rows, final, "test", threshold)}.items()}
     tuned["figures"]["second_fine_tuned_on"] = len(chosen)
     return tuned
+
+
+def _together(rows_at: list[int], first: list[float | None], second: dict[int, float],
+              tuned: dict) -> list[float | None]:
+    """Per row (None outside `rows_at`): both readings' probability where the second read it, else the first's."""
+    out: list[float | None] = [None] * len(first)
+    for i in rows_at:
+        out[i] = combined(first[i], second[i], tuned) if i in second else first[i]
+    return out
 
 
 def _second(reader: TunedReader, rows: Rows, rows_at: list[int], first: list[float | None]) -> dict[int, float]:
