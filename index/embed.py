@@ -12,7 +12,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from index.errors import ModelMissing
-from index.precision import fastest
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -119,7 +118,7 @@ class Embedder:
 
     def embed(self, texts: list[str], progress: bool = False, model=None) -> list[list[float]]:
         """Unit-length embeddings: the mean of each text's token embeddings (through `model`, default
-        the float32 one)."""
+        the model itself)."""
         import torch
 
         vectors: list = [None] * len(texts)
@@ -150,21 +149,16 @@ class Embedder:
     @cached_property
     def query_model(self):
         """The model questions are embedded with, one at a time: the model traced by TorchScript
-        (`Traced`), or with `RAG_QUERY_PRECISION=bfloat16` a bfloat16 copy where the CPU computes
-        bfloat16 natively (`index.precision`). Measured on 150 eval questions, 1 thread (2026-12-07):
-        16.6 -> 10.7 ms a question, cosine to the float32 vector >= 0.99993; under 20 clients the
-        question's embedding was 44% of the server's busy time. Passages, whose vectors the index
-        stores, stay float32."""
-        import copy
-
-        if self.settings.index.query_precision == "bfloat16":
-            return fastest(copy.deepcopy(self.model))
+        (`Traced`). Under 20 clients the question's embedding was 44% of the server's busy time
+        (2026-12-07). A bfloat16 copy (16.6 -> 10.7 ms a question alone) was tried and not kept: its
+        ~1e-4 difference changed which passage came fifth for a test conversation's follow-up, and
+        the eager model holds the interpreter lock, so the traced float32 one serves more under load."""
         return Traced(self.model, self.tokenizer)
 
     def _passes(self, texts: list[str], progress: bool, model=None):
-        """(indices into `texts`, token embeddings in float32, attention mask) per forward pass of
-        `BATCH_SIZE` texts through `model` (default: the float32 one), longest first (by characters, as
-        sentence-transformers orders them, so that padding and hence every float match its encode)."""
+        """(indices into `texts`, token embeddings, attention mask) per forward pass of `BATCH_SIZE` texts
+        through `model` (default: the model itself), longest first (by characters, as sentence-transformers
+        orders them, so that padding and hence every float match its encode)."""
         import numpy as np
         import torch
         from tqdm.auto import tqdm
@@ -176,8 +170,7 @@ class Embedder:
                 indices = order[start:start + BATCH_SIZE].tolist()
                 features = self.tokenizer([texts[i] for i in indices], padding=True, truncation="longest_first",
                                           max_length=self.max_tokens, return_tensors="pt")
-                tokens = model(**features, return_dict=True).last_hidden_state.float()
-                yield indices, tokens, features["attention_mask"]
+                yield indices, model(**features, return_dict=True).last_hidden_state, features["attention_mask"]
 
     def embed_query(self, text: str) -> list[float]:
         """One query's embedding; the last few are remembered, since retrieval and the answer's

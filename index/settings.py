@@ -52,11 +52,6 @@ class IndexSettings(_Group):
     chunk_overlap_sentences: int = Field(1, ge=0, description="Sentences repeated between neighbouring chunks.")
     embed_title: bool = Field(True, description="Prefix the article title to the text that gets embedded.")
     torch_threads: int = Field(1, ge=1, description="torch threads (embedding, the reader); 1 is stable on 2 shared cores.")
-    query_precision: Literal["float32", "bfloat16"] = Field(
-        "float32", description="Precision questions are embedded in. bfloat16 (used only where the CPU computes it "
-        "natively) embeds a question in 10.7 ms instead of 16.6 and served 20 clients 25% faster (2026-12-07), but "
-        "its vectors differ from float32 ones by ~1e-4, enough to change which passage comes fifth for a few "
-        "questions, so answers then depend on the CPU; float32 answers alike on every machine.")
     max_file_bytes: int = Field(5_000_000, description="Larger files are skipped with a warning.")
 
     def fingerprint(self) -> str:
