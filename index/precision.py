@@ -1,7 +1,7 @@
-"""bfloat16 where the CPU computes it natively: the models that answer a question (the query
-embedder, the excerpt reader) run in it there, about twice as fast as float32; elsewhere bfloat16
-is emulated and slower, so float32 stays. What is stored (the index's vectors) and what is trained
-stays float32."""
+"""bfloat16 where the CPU computes it natively: models that only score (the excerpt reader, the
+detector's second reading) run in it there, about twice as fast as float32; elsewhere bfloat16 is
+emulated and slower, so float32 stays. What is stored (the index's vectors), what embeds a question
+(its vector must match theirs) and what is trained stays float32."""
 
 from __future__ import annotations
 
