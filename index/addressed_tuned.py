@@ -24,7 +24,7 @@ from pathlib import Path
 
 from index.embed import offline, packaged_model_path
 from index.errors import ModelMissing
-from index.precision import fastest
+from index.precision import bfloat16_native, fastest
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,6 @@ def train_tuned(texts: list[str], labels: list[int], out: Path = TUNED, epochs: 
     import torch
     from safetensors.torch import save
     from tqdm.auto import tqdm
-
-    from index.precision import bfloat16_native
 
     torch.manual_seed(seed)
     rng = random.Random(seed)

@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from index.addressed import AddressedDetector
 from index.build import BuildReport, build_index
 from index.embed import Embedder
 from index.errors import RagError
@@ -237,8 +236,8 @@ class Library:
             assistant = self.assistant(mode)
             if self.sample_question:
                 assistant.ask(self.sample_question)
-        if any(mode != "extractive" for mode in modes):
-            AddressedDetector().warm()  # a written draft is checked by it, its second reading included
+        for mode in dict.fromkeys(m for m in modes if m != "extractive"):
+            self.assistant(mode).citer.detector.warm()  # a written draft is checked by it, its second reading included
         sentences: dict[str, None] = {}
         for text in bm25.texts:  # stops reading once there are more than the caches hold
             sentences.update(dict.fromkeys(split_sentences(text)))
