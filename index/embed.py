@@ -59,7 +59,7 @@ def check_mean_pooled(path: Path) -> None:
                            "sentence-transformers models are supported (unset RAG_EMBED_MODEL_PATH)")
 
 
-def _mean(tokens, mask):
+def mean_pool(tokens, mask):
     """Mean of each row's unmasked token embeddings (sentence-transformers' mean pooling, op for op)."""
     import torch
 
@@ -123,7 +123,7 @@ class Embedder:
 
         vectors: list = [None] * len(texts)
         for indices, tokens, mask in self._passes(texts, progress, model):
-            means = _mean(tokens, mask)
+            means = mean_pool(tokens, mask)
             # normalised twice, as sentence-transformers' Normalize module and then its
             # encode(normalize_embeddings=True) do: the vectors stay bit-identical to the library's
             units = torch.nn.functional.normalize(torch.nn.functional.normalize(means, dim=-1), dim=-1)
@@ -140,7 +140,7 @@ class Embedder:
         units: list = [None] * len(texts)
         sums: list = [None] * len(texts)
         for indices, tokens, mask in self._passes(texts, progress=False):
-            means = torch.nn.functional.normalize(torch.nn.functional.normalize(_mean(tokens, mask), dim=-1), dim=-1)
+            means = torch.nn.functional.normalize(torch.nn.functional.normalize(mean_pool(tokens, mask), dim=-1), dim=-1)
             for row, i in enumerate(indices):
                 units[i] = means[row].tolist()
                 sums[i] = tokens[row][mask[row].bool()].sum(dim=0).tolist()
@@ -153,12 +153,7 @@ class Embedder:
         (2026-12-07). A bfloat16 copy (16.6 -> 10.7 ms a question alone) was tried and not kept: its
         ~1e-4 difference changed which passage came fifth for a test conversation's follow-up, and
         the eager model holds the interpreter lock, so the traced float32 one serves more under load."""
-        try:
-            return Traced(self.model, self.tokenizer)
-        except Exception as exc:  # noqa: BLE001 -- whatever stops tracing, the eager model gives the same vectors
-            log.warning("questions are embedded by the untraced model (tracing failed: %s); answers are the same, "
-                        "a busy server slower", exc)
-            return self.model
+        return for_questions(self.model, self.tokenizer)
 
     def _passes(self, texts: list[str], progress: bool, model=None):
         """(indices into `texts`, token embeddings, attention mask) per forward pass of `BATCH_SIZE` texts
@@ -185,6 +180,17 @@ class Embedder:
     @cached_property
     def _remembered(self):
         return lru_cache(maxsize=32)(lambda text: tuple(self.embed([text], model=self.query_model)[0]))
+
+
+def for_questions(model, tokenizer):
+    """`model` traced (`Traced`) for one question at a time, or, if tracing fails, `model` itself
+    (the same vectors, a busy server slower), with a warning."""
+    try:
+        return Traced(model, tokenizer)
+    except Exception as exc:  # noqa: BLE001 -- whatever stops tracing, the eager model gives the same vectors
+        log.warning("questions are embedded by the untraced model (tracing failed: %s); answers are the same, "
+                    "a busy server slower", exc)
+        return model
 
 
 class Traced:

@@ -30,7 +30,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
-from rag.pipeline import Assistant, Conversation, Embedder, Filters, QueryMap, Retriever, Settings, Store
+from rag.pipeline import Assistant, Conversation, Embedder, Filters, Retriever, Settings, Store
 from rag.schema import Answer, Citation, Passage
 
 # Metadata an LLM reading a node's content (MetadataMode.LLM / EMBED) does not need to see.
@@ -167,18 +167,16 @@ async def _async_iter(items: list[Any]):
 class RagEmbedding(BaseEmbedding):
     """Our packaged all-MiniLM-L6-v2 as a llama-index embedding model (unit vectors, offline).
 
-    Queries embed exactly as our retrieval embeds them, moved by the query map when it is on
-    (`rag.evidence.query_map`: it maps questions, never stored text). Stored chunks were embedded
+    Queries embed exactly as our dense retrieval embeds them (the query map serves only the
+    answer sentences' ranking, `rag.evidence.retrieve.Retriever.dense`). Stored chunks were embedded
     with their article's title in front (`index.chunk.search_text`), which `get_text_embedding`
     cannot know: it embeds the text as given."""
 
     _embedder: Embedder = PrivateAttr()
-    _query_map: QueryMap = PrivateAttr()
 
-    def __init__(self, embedder: Embedder, query_map: QueryMap, **kwargs: Any):
+    def __init__(self, embedder: Embedder, **kwargs: Any):
         super().__init__(model_name=str(embedder.path.name), **kwargs)
         self._embedder = embedder
-        self._query_map = query_map
 
     @classmethod
     def class_name(cls) -> str:
@@ -186,7 +184,7 @@ class RagEmbedding(BaseEmbedding):
         return "RagEmbedding"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._query_map.apply(self._embedder.embed_query(query))
+        return self._embedder.embed_query(query)
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
@@ -230,7 +228,7 @@ def chroma_vector_store(settings: Settings) -> ReadOnlyChromaVectorStore:
 
 def embed_model(settings: Settings, embedder: Embedder | None = None) -> RagEmbedding:
     """The embedding model to hand llama-index with `chroma_vector_store`, so queries embed like ours."""
-    return RagEmbedding(embedder or Embedder(settings), QueryMap.for_settings(settings))
+    return RagEmbedding(embedder or Embedder(settings))
 
 
 def retriever(settings: Settings, k: int | None = None, filters: Filters | None = None,

@@ -1,10 +1,10 @@
 """Hybrid retrieval: dense (Chroma) and BM25 rankings fused by weighted reciprocal rank fusion.
 
 Everything heavy (the store, the BM25 cache, the embedding model) is opened once per `Retriever`,
-read only (a missing or stale part names the command that rebuilds it);
-a query costs one embedding (moved towards answering sentences by the learned query map,
-`rag.evidence.query_map`), one Chroma query and one BM25 lookup, and the answer's sentence
-ranking reads the retrieved passages' sentence embeddings from the store.
+read only (a missing or stale part names the command that rebuilds it); a query costs one
+embedding, one Chroma query and one BM25 lookup; the answer's sentence ranking embeds it once more
+through the learned query map (`rag.evidence.query_map`) and reads the retrieved passages' sentence
+embeddings from the store.
 """
 
 from __future__ import annotations
@@ -77,17 +77,21 @@ class Retriever:
         self.bm25 = load_bm25(self.store, settings)
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.bm25.ids)}
         self.embedder = embedder or Embedder(settings)
-        self.query_map = QueryMap.for_settings(settings)
-        self.query_vector("warm up")  # model load and first-call set-up here, not in a query's timing
+        self.query_map = QueryMap.for_settings(settings, self.embedder)
+        self.embedder.embed_query("warm up")  # models' load and first-call set-up here, not in a query's timing
+        self.query_vector("warm up")
 
     def query_vector(self, question: str) -> list[float]:
-        """The question's embedding, mapped towards answering sentences by the query map when it is on
-        (`RAG_QUERY_MAP`): what dense retrieval and the answer sentences' similarity compare with."""
-        return self.query_map.apply(self.embedder.embed_query(question))
+        """The question's embedding through the query map when it is on (`RAG_QUERY_MAP`): what the
+        answer sentences' similarity compares with."""
+        return self.query_map.vector(question)
 
     def dense(self, question: str, n: int, filters: Filters) -> dict[str, float]:
-        """Chunk id -> cosine similarity for the `n` nearest chunks."""
-        return self.store.query(self.query_vector(question), n, filters.chroma_where())
+        """Chunk id -> cosine similarity for the `n` nearest chunks, by the embedding model's own
+        question vector: over all 2,225 BBC articles it put the evidence chunk among the 5 nearest
+        for 0.856 of the dev questions, the linear query map for 0.794 and the tuned one for 0.694
+        (session 23), for the map learned to tell sentences of one article apart."""
+        return self.store.query(self.embedder.embed_query(question), n, filters.chroma_where())
 
     def lexical(self, question: str, n: int, filters: Filters) -> dict[str, float]:
         """Chunk id -> BM25 score for the best `n` chunks passing the filters."""
