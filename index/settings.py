@@ -82,8 +82,8 @@ class RetrievalSettings(_Group):
                                "`rag eval --compare hybrid,bm25x2,bm25x3,bm25`: MRR 0.815 -> 0.865).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     query_map: bool = Field(True, description="Embed the question through the learned query map (the embedding "
-                            "model's layers fine-tuned on news questions) for dense retrieval and the answer "
-                            "sentences' similarity (rag.evidence.query_map, "
+                            "model's layers fine-tuned on news questions) for the answer sentences' similarity; "
+                            "dense retrieval keeps the packaged model's vector (rag.evidence.query_map, "
                             "`rag train-query-map`; figures in its card and the README).")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused.")
 
