@@ -77,8 +77,7 @@ class QueryMap:
         return for_questions(tuned.eval(), self.embedder.tokenizer)
 
     def vector(self, question: str) -> list[float]:
-        """The question's unit vector (the last few are remembered: retrieval and the sentence
-        ranking ask for the same question)."""
+        """The question's unit vector (the last few are remembered, like the embedder's)."""
         return list(self._remembered(question))
 
     @cached_property

@@ -102,23 +102,31 @@ def _fit(training: list[Example], recipe: Recipe, embedder: Embedder, progress: 
             order = list(training)
             rng.shuffle(order)
             for start in range(0, len(order), recipe.batch_size):
-                batch = order[start:start + recipe.batch_size]
-                features = embedder.tokenizer([e.question for e in batch], padding=True, truncation=True,
-                                              max_length=recipe.max_tokens, return_tensors="pt")
-                q = torch.nn.functional.normalize(mean_pool(model(**features).last_hidden_state,
-                                                        features["attention_mask"]), dim=-1)
-                firsts = torch.tensor([e.evidence[0] for e in batch])
-                loss = 0.0
-                for i, e in enumerate(batch):  # the batch's evidence (its own at i), then its article's others
-                    candidates = torch.cat([firsts, torch.tensor(e.others).reshape(-1, firsts.shape[1])])
-                    logits = (candidates @ q[i] / recipe.tau)[None]
-                    loss = loss + torch.nn.functional.cross_entropy(logits, torch.tensor([i])) / len(batch)
+                loss = _loss(model, order[start:start + recipe.batch_size], embedder, recipe)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 schedule.step()
                 bar.update()
     return model.eval()
+
+
+def _loss(model, batch: list[Example], embedder: Embedder, recipe: Recipe):
+    """Mean cross-entropy of each question's evidence against the batch's other evidence and its
+    article's other sentences."""
+    import torch
+
+    features = embedder.tokenizer([e.question for e in batch], padding=True, truncation=True,
+                                  max_length=recipe.max_tokens, return_tensors="pt")
+    q = torch.nn.functional.normalize(mean_pool(model(**features).last_hidden_state, features["attention_mask"]),
+                                      dim=-1)
+    firsts = torch.tensor([e.evidence[0] for e in batch])
+    loss = 0.0
+    for i, e in enumerate(batch):  # the batch's evidence (its own at i), then its article's others
+        candidates = torch.cat([firsts, torch.tensor(e.others).reshape(-1, firsts.shape[1])])
+        logits = (candidates @ q[i] / recipe.tau)[None]
+        loss = loss + torch.nn.functional.cross_entropy(logits, torch.tensor([i])) / len(batch)
+    return loss
 
 
 def ranks(held: list[Example], vectors: list) -> dict:
