@@ -173,8 +173,8 @@ class Embedder:
                 yield indices, model(**features, return_dict=True).last_hidden_state, features["attention_mask"]
 
     def embed_query(self, text: str) -> list[float]:
-        """One query's embedding; the last few are remembered, since retrieval and the answer's
-        sentence ranking embed the same question."""
+        """One query's embedding; the last few are remembered, since dense retrieval and (with the
+        query map off) the answer's sentence ranking embed the same question."""
         return list(self._remembered(text))
 
     @cached_property

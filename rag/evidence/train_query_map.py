@@ -156,17 +156,17 @@ def train(out: Path, recipe: Recipe = Recipe(), settings: Settings | None = None
     vectors = embedded(train_q + held["fit"] + held["dev"], articles, embedder, progress)
     training = examples(train_q, articles, vectors)
     model = _fit(training, recipe, embedder, progress)
+    packaged = embedder.model.state_dict()
+    layers = {k: (recipe.mix * v + (1 - recipe.mix) * packaged[k]).half().contiguous()
+              for k, v in model.state_dict().items() if not k.startswith(FROZEN)}
     out.mkdir(parents=True, exist_ok=True)
     weights = out / WEIGHTS_FILE
-    packaged = embedder.model.state_dict()
-    save_file({k: (recipe.mix * v + (1 - recipe.mix) * packaged[k]).half().contiguous()
-               for k, v in model.state_dict().items() if not k.startswith(FROZEN)}, str(weights))
+    save_file(layers, str(weights))
     card = {"weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(), "recipe": asdict(recipe),
             "training_questions": len(training),
             "data_sha256": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                             for p in [news.SHARED_QUESTIONS, *news.written_files()]}}
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    written = QueryMap.load(embedder, out)
+    written = QueryMap(embedder, layers, card)  # the stored fp16 layers, as `QueryMap.load` reads them back
     card["validation"] = {}
     for name, qs in held.items():
         held_examples = examples(qs, articles, vectors)
