@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOP_K = 50  # the most passages one question may ask for (`top_k`, an API's `k`)
 READER_THRESHOLD = 0.43  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
+LEARNED_THRESHOLD = 0.44  # rag/evidence/weights/combiner.json's "chosen" threshold, from `rag fit-combiner --cheap`
 INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
 Method = Literal["hybrid", "dense", "bm25"]  # how passages are retrieved
@@ -92,22 +93,25 @@ class AnswerSettings(_Group):
     """Who writes the answer, how its sentences are ranked, and when the assistant refuses."""
 
     mode: Mode = Field("local", validation_alias="RAG_GENERATOR", description="Who writes the answer (the generator mode).")
-    ranker: Literal["rules", "reader"] = Field("rules", description="Who ranks the answer sentences and decides to "
-                                               "refuse: the cheap score with the hand-written answer-type rules, or "
-                                               "the trained news reader, its excerpt reader and its combiner "
-                                               "(rag.reader). On BBC dev the reader answers more questions right "
-                                               "(0.69 vs 0.56) and refuses more unanswerable ones (0.44 vs 0.34); on "
-                                               "the unseen seed set qa_blind14 it refuses more (12 vs 8 of 18) but "
-                                               "answers fewer right (33 vs 36 of 42); on eval/qa.jsonl it stays under "
-                                               "the CI floors (refusal recall 0.57, false refusals 0.083) and it takes "
-                                               "~1.1 s a question against ~0.1 s (README).")
+    ranker: Literal["rules", "learned", "reader"] = Field("learned", description="Who ranks the answer sentences and "
+                                                          "decides to refuse: the cheap score with the hand-written "
+                                                          "answer-type rules; the combiner fitted on news questions "
+                                                          "over the cheap signals (rag/evidence/weights/combiner.json, "
+                                                          "`rag fit-combiner --cheap`); or the trained news reader, its "
+                                                          "excerpt reader and their combiner (rag.reader, ~1.1 s a "
+                                                          "question against ~0.1 s). Figures in the README.")
     refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
                                      "(calibrated on eval/qa.jsonl, see rag.evidence.gate; `bench.ablate`: 0 to 0.15 "
                                      "give 343 of 444 studied questions right, 0.2 345, 0.25 and 0.3 347; with "
-                                     "RAG_RANKER=reader, see reader_threshold).")
+                                     "another ranker, see learned_threshold and reader_threshold).")
+    learned_threshold: float = Field(LEARNED_THRESHOLD, ge=0, le=1, description="With RAG_RANKER=learned, the least "
+                                     "calibrated P(answerable) to answer (`rag fit-combiner --cheap` on the BBC dev "
+                                     "split: the highest threshold refusing at most 5% of its answerable questions).")
     reader_threshold: float = Field(READER_THRESHOLD, ge=0, le=1, description="With RAG_RANKER=reader, the least "
                                     "calibrated P(answerable) to answer (`rag fit-combiner` on the BBC dev split: the "
                                     "highest threshold refusing at most 5% of its answerable questions).")
+    combiner_path: Path | None = Field(None, description="With RAG_RANKER=learned, the folder with its combiner.json; "
+                                       "unset = the committed one (rag/evidence/weights).")
     reader_path: Path | None = Field(None, description="Folder with reader.safetensors and reader.json; "
                                      "unset = the committed reader (rag/reader/weights).")
     model_cache: Path = Field(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag",
@@ -117,6 +121,11 @@ class AnswerSettings(_Group):
     drop_unsupported: bool = Field(False, description="Drop unsupported sentences instead of marking them.")
     trust_model_refusals: bool = Field(False, description="Refuse when the model says the passages do not answer; "
                                        "by default the evidence check decides and the extractive answer stands in.")
+
+    def threshold(self) -> float:
+        """The refusal threshold of the ranker in use."""
+        return {"rules": self.refusal_threshold, "learned": self.learned_threshold,
+                "reader": self.reader_threshold}[self.ranker]
 
 
 class LlmSettings(_Group):

@@ -189,9 +189,13 @@ def cmd_train_excerpt_reader(args: argparse.Namespace) -> int:
 
 def cmd_fit_combiner(args: argparse.Namespace) -> int:
     """Fit the reader's combiner over the BBC corpus (see rag.reader.fit); writes combiner.json beside the reader."""
+    from rag.evidence.query_map import WEIGHTS_DIR as EVIDENCE_WEIGHTS
     from rag.pipeline import fit_combiner
+    from rag.reader.score import WEIGHTS_DIR as READER_WEIGHTS
 
-    print(json.dumps(fit_combiner(args.reader, args.workdir, progress=not args.quiet, rows=args.rows), indent=2))
+    folder = args.reader or (EVIDENCE_WEIGHTS if args.cheap else READER_WEIGHTS)
+    print(json.dumps(fit_combiner(folder, args.workdir, progress=not args.quiet, rows=args.rows, cheap=args.cheap),
+                     indent=2))
     return 0
 
 
@@ -314,8 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mine_negatives)
 
     p = sub.add_parser("fit-combiner", help="fit the combiner that turns the reader's scores into answers and refusals")
-    p.add_argument("--reader", type=Path, default=Path("rag/reader/weights"),
-                   help="the reader's folder; combiner.json is written into it (default rag/reader/weights)")
+    p.add_argument("--reader", type=Path, help="the reader's folder; combiner.json is written into it (default "
+                   "rag/reader/weights, or rag/evidence/weights with --cheap)")
+    p.add_argument("--cheap", action="store_true", help="fit the combiner of the cheap signals alone, no reader "
+                   "(RAG_RANKER=learned, the default ranker; ~5 minutes)")
     p.add_argument("--workdir", type=Path, default=Path(".rag/bbc"),
                    help="where the BBC corpus is written and indexed (default .rag/bbc, shared with bench.bbc_qa)")
     p.add_argument("--rows", type=Path, help="refit from the rows an earlier fit kept (WORKDIR/combiner_rows.json) "

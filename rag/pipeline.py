@@ -39,6 +39,7 @@ from rag.corpus import SUPPORTED_SUFFIXES, UploadRefused
 from rag.draft.extractive import extractive_text
 from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
+from rag.evidence.gate import learned_combiner
 from rag.evidence.gather import Gathered, Gatherer
 from rag.evidence.query_map import QueryMap
 from rag.evidence.retrieve import Filters, Retriever
@@ -84,8 +85,8 @@ class Assistant:
         if self.reader:
             self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
             excerpts = excerpts or excerpt_reader_for(settings)
-        self.gatherer = Gatherer(self.retriever, self.reader, self.reader.combiner if self.reader else None,
-                                 excerpts if self.reader else None)
+        combiner = self.reader.combiner if self.reader else learned_combiner(settings)
+        self.gatherer = Gatherer(self.retriever, self.reader, combiner, excerpts if self.reader else None)
         self.citer = Citer(self.retriever.embedder, self.generator if asks_model else None)
         nlp.warm()  # the answer-type checks' tagger, likewise
 
@@ -117,8 +118,7 @@ class Assistant:
     def _answer(self, found: Gathered, base: dict, conversation: Conversation, timer: Timer) -> Iterator[str]:
         """Stream the draft; returns the cited Answer, or a refusal when the evidence, the model or
         the verification says the articles do not answer."""
-        threshold = self.settings.answer.reader_threshold if self.reader else self.settings.answer.refusal_threshold
-        if not found.candidates or not found.answerability.suffices(threshold):
+        if not found.candidates or not found.answerability.suffices(self.settings.answer.threshold()):
             return _refusal(base, found.answerability.why_not())
         with timer("generate"):
             text = yield from self._draft(found)
@@ -401,36 +401,54 @@ def news_corpus(work: Path, progress: bool = True) -> Settings:
     return settings
 
 
-def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | None = None) -> dict:
+def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | None = None,
+                 cheap: bool = False) -> dict:
     """`rag fit-combiner`: fit the combiner of the reader in `folder` over the BBC corpus in `work`
     (`rag.reader.fit`), or from the `rows` an earlier fit kept (the same reader, other features), and
-    write it beside the reader's weights; returns its figures."""
-    import json
-
+    write it beside the reader's weights; returns its figures. `cheap`: the combiner of the cheap
+    signals alone (`RAG_RANKER=learned`), no reader read, written into `folder`."""
     from rag.reader import news
-    from rag.llm.model_file import sha256_of
-    from rag.reader.excerpt_reader import FILE as EXCERPT_FILE, ExcerptReader
-    from rag.reader.fit import fit_combiner as fit, fit_rows_and_calibrate
+    from rag.reader.fit import fit_combiner as fit, foreign_questions
 
-    excerpts = ExcerptReader(Settings(), folder)  # its base model cached with the local model's, not in `work`
-    judge = excerpts.logit
     if rows is not None:
-        kept = json.loads(rows.read_text(encoding="utf-8"))
-        probe = f"{sha256_of(Path(folder) / EXCERPT_FILE)} {excerpts.precision}"
-        if kept.get("excerpt_probe") != probe:  # logits kept from another probe, or precision, are asked anew
-            for row in kept["fit"] + kept["dev"]:
-                row.pop("judged", None)
-        kept["excerpt_probe"] = probe
-        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], judge, progress)
-        rows.write_text(json.dumps(kept))  # with the excerpt reader's logits of any new best candidates
-        combiner.save(folder)
-        return combiner.figures
+        return _refit_from_rows(folder, rows, progress, cheap)
     settings = news_corpus(work, progress)
-    gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
+    if cheap:
+        gatherer, judge = Gatherer(Retriever(settings), describe=True), None
+    else:
+        gatherer = Gatherer(Retriever(settings), Reader(folder, threads=settings.index.torch_threads))
+        judge = ExcerptReader(Settings(), folder).logit  # its base model cached with the local model's, not in `work`
     articles = news.read_articles()
     combiner = fit(news.split(articles), lambda text: gatherer.gather(read(text, None, settings)).ranked,
                    asked_without_article(gatherer, settings, articles), judge, settings.index.corpus_dir, progress,
-                   keep=work / "combiner_rows.json")
+                   keep=work / ("learned_rows.json" if cheap else "combiner_rows.json"),
+                   foreign=foreign_questions(news.SQUAD) if cheap else ())
+    combiner.save(folder)
+    return combiner.figures
+
+
+def _refit_from_rows(folder: Path, rows: Path, progress: bool, cheap: bool) -> dict:
+    """The combiner refitted from kept rows; for the reader's, the excerpt reader is asked only for
+    logits the rows lack (all of them when they were kept from another probe or precision)."""
+    import json
+
+    from rag.llm.model_file import sha256_of
+    from rag.reader.excerpt_reader import FILE as EXCERPT_FILE
+    from rag.reader.fit import fit_rows_and_calibrate
+
+    kept = json.loads(rows.read_text(encoding="utf-8"))
+    if cheap:
+        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress, type_check=True)
+        combiner.save(folder)
+        return combiner.figures
+    excerpts = ExcerptReader(Settings(), folder)
+    probe = f"{sha256_of(Path(folder) / EXCERPT_FILE)} {excerpts.precision}"
+    if kept.get("excerpt_probe") != probe:
+        for row in kept["fit"] + kept["dev"]:
+            row.pop("judged", None)
+    kept["excerpt_probe"] = probe
+    combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], excerpts.logit, progress)
+    rows.write_text(json.dumps(kept))  # with the excerpt reader's logits of any new best candidates
     combiner.save(folder)
     return combiner.figures
 

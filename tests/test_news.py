@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,38 @@ def test_written_news_questions_quote_their_articles_and_stay_off_dev_reserved_a
     assert not reserved_texts & (texts["train"] | texts["fit"] | texts["dev"])
     seeds = [p.read_text(encoding="utf-8") for p in (Path(__file__).parent.parent / "seeds").iterdir()]
     assert not any(q["evidence"][0] in seed for q in split.train + split.fit for seed in seeds)
+
+
+@SHARED
+def test_the_cheap_combiner_fits_on_the_reader_s_training_split_too_without_reading(tmp_path, embedder):
+    from index.build import build_index
+    from index.settings import IndexSettings, Settings
+    from rag.evidence.gather import Gatherer
+    from rag.evidence.retrieve import Retriever
+    from rag.pipeline import asked_without_article
+    from rag.question.read import read
+    from rag.reader.data import is_held_out, read_questions
+    from rag.reader.fit import fit_combiner, foreign_questions
+
+    articles = news.read_articles()
+    full = news.split(articles)
+    part = news.NewsSplit(full.train[:6], full.fit[:6], full.dev[:12])  # one article each, two for dev
+    news.write_corpus([articles[i] for i in {q["article_id"] for q in part.train + part.fit + part.dev}],
+                      tmp_path / "corpus")
+    settings = Settings(index=IndexSettings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data"))
+    build_index(settings, embedder=embedder, progress=False)
+    gatherer = Gatherer(Retriever(settings, embedder=embedder), describe=True)
+    combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked,
+                            asked_without_article(gatherer, settings, articles), None, settings.index.corpus_dir,
+                            progress=False, keep=tmp_path / "rows.json", foreign=foreign_questions(news.SQUAD, 4))
+    assert combiner.type_check and not combiner.rerank and not combiner.reads_excerpts
+    assert combiner.weights[:2] == [0.0, 0.0]  # no reader: its two features are 0 and weigh nothing
+    assert combiner.figures["fit"]["questions"] == 28 and combiner.figures["dev"]["questions"] == 12  # 12 absent, 4 foreign
+    kept = json.loads((tmp_path / "rows.json").read_text())
+    assert all(len(f) == len(FEATURES) and f[0] == 0.0 for row in kept["fit"] for f in row["features"])
+    foreign = [row for row in kept["fit"] if row["kind"] == "foreign"]
+    held_out = {q.text for q in read_questions(news.SQUAD) if is_held_out(q.article)}
+    assert len(foreign) == 4 and not any(row["answerable"] or row["question"] in held_out for row in foreign)
 
 
 @SHARED

@@ -5,13 +5,17 @@ the best sentence answers the question (similarity and IDF-weighted coverage of 
 `rag.evidence.rank`), and, for questions that ask for a person, group, place, quantity or time,
 whether it names a new one (`rag.evidence.offers`). The threshold is a setting, calibrated on the
 evaluation set. (Asking the packaged 0.5B model "do the passages answer this?" was tried: it said
-"no" to 14 of 14 answerable questions.)
+"no" to 14 of 14 answerable questions.) With a combiner (`RAG_RANKER=learned` or `reader`) its
+calibrated P(answerable) alone decides, against the ranker's threshold (`AnswerSettings.threshold`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from index.errors import RagError
+from index.settings import Settings
+from rag.evidence.query_map import WEIGHTS_DIR
 from rag.evidence.rank import Ranked
 from rag.kinds import KINDS
 from rag.reader.combiner import Combiner
@@ -21,6 +25,24 @@ from rag.reader.combiner import Combiner
 # threshold recalibrated (0.2) with it. `bench.ablate` (questions right of 444 studied, 345 as shipped):
 # off 334, 0.7 339, 0.75 341, 0.85 and 0.9 347 (2 fewer correct, 4 more refused): kept, within two questions.
 MIN_MATCH_RATIO = 0.8
+
+
+class CombinerMissing(RagError):
+    """The learned ranker's combiner is missing, unreadable or fitted on other features."""
+
+
+def learned_combiner(settings: Settings) -> Combiner | None:
+    """The combiner of the cheap signals (`RAG_RANKER=learned`), None with another ranker; one error
+    naming the fix when its file is missing or does not fit."""
+    if settings.answer.ranker != "learned":
+        return None
+    folder = settings.answer.combiner_path or WEIGHTS_DIR
+    try:
+        return Combiner.load(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CombinerMissing(f"the learned ranker's combiner {folder / 'combiner.json'} is missing or does not fit "
+                              f"({exc}): restore it with `git checkout -- rag/evidence/weights` (or refit: "
+                              "`rag fit-combiner --cheap`), or set RAG_RANKER=rules") from exc
 
 
 @dataclass
@@ -35,7 +57,7 @@ class Answerability:
 
     score: float
     kind: str | None
-    type_found: bool
+    type_found: bool  # the best candidate offers the kind asked for (a combiner's: some candidate read does)
     best_match: float  # the best score of any sentence, before the type check
     learned: bool = False  # `score` is the combiner's calibrated P(answerable) (its head), which alone decides
 
@@ -54,7 +76,7 @@ class Answerability:
 
     def why_not(self) -> str:
         """The refusal reason, for an answerability that does not answer."""
-        if self.learned:
+        if self.learned and not (self.kind and not self.type_found):
             return (f"no retrieved sentence answers the question (the articles answer it with probability "
                     f"{self.score:.2f})")
         if self.kind and not self.type_found:
@@ -71,6 +93,7 @@ def answerability(ranked: list[Ranked], kind: str | None, combiner: Combiner | N
     best = max((r.strength for r in ranked), default=0.0)
     if combiner is not None:
         read = [r for r in ranked if r.features is not None]
-        score = combiner.answerability([r.features for r in read], [r.judged for r in read])
-        return Answerability(score, kind, bool(ranked) and ranked[0].fits, best, learned=True)
+        rows = [r.features for r in read]
+        score = combiner.answerability(rows, [r.judged for r in read])
+        return Answerability(score, kind, not combiner.offers_nothing(rows), best, learned=True)
     return Answerability(ranked[0].score if ranked else 0.0, kind, bool(ranked) and ranked[0].fits, best)

@@ -32,18 +32,21 @@ class Gathered:
 
 
 class Gatherer:
-    """Gathers the evidence for questions from one retriever; `reader`, when given, reads the best
-    candidates, and `combiner` turns its scores and the `excerpts` reader's judgement of the best
-    candidate into the ranking and the answerability (`RAG_RANKER=reader`)."""
+    """Gathers the evidence for questions from one retriever. `combiner`, when given, turns the best
+    candidates' signals into the ranking and the answerability: the cheap signals alone
+    (`RAG_RANKER=learned`), or with the scores of the `reader`, which reads them, and the `excerpts`
+    reader's judgement of the best (`RAG_RANKER=reader`). `describe`: the candidates' features
+    without a combiner (fitting one)."""
 
     def __init__(self, retriever: Retriever, reader: Reader | None = None, combiner: Combiner | None = None,
-                 excerpts: ExcerptReader | None = None):
-        if combiner is not None and excerpts is None:
+                 excerpts: ExcerptReader | None = None, describe: bool = False):
+        if combiner is not None and excerpts is None and combiner.reads_excerpts:
             raise ValueError("the combiner's answerability head reads the excerpt reader's logit: pass `excerpts`")
         self.retriever = retriever
         self.reader = reader
         self.combiner = combiner
         self.excerpts = excerpts
+        self.describe = describe
         self.idf = Idf(retriever.bm25.texts)
 
     def gather(self, question: Question, k: int | None = None, filters: Filters | None = None) -> Gathered:
@@ -57,7 +60,7 @@ class Gatherer:
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
         q_vector = self.retriever.query_vector(question.alone.reading)
         ranked = self._reranked(question, rank_sentences(question, q_vector, candidates, vectors, self.idf,
-                                                         self.reader, self.combiner))
+                                                         self.reader, self.combiner, self.describe))
         return Gathered(question, passages, candidates, vectors, ranked,
                         answerability(ranked, question.expected.kind, self.combiner), addressed)
 

@@ -3,8 +3,9 @@
 The cheap score is half cosine similarity to the question, half IDF-weighted coverage of its
 content words, each read with the sentence's title and the sentence before it; a sentence that
 offers no answer of the expected type (`rag.question.kind`: a person for "who", a number for "how
-many") drops back. With `RAG_RANKER=reader` the trained reader and its combiner (`rag.reader`) rank the best
-candidates by the cheap score instead.
+many") drops back. With `RAG_RANKER=learned` a combiner fitted on news questions over those same
+signals (`rag.reader.combiner`) ranks the best candidates by the cheap score instead; with
+`RAG_RANKER=reader` the trained reader reads them and its combiner ranks them.
 """
 
 from __future__ import annotations
@@ -161,16 +162,17 @@ def _is_headline(sentence: SourceSentence) -> bool:
 
 def rank_sentences(question: Question, q_vector: list[float], candidates: list[SourceSentence],
                    vectors: list[list[float]], idf: Idf, reader: Reader | None = None,
-                   combiner: Combiner | None = None) -> list[Ranked]:
+                   combiner: Combiner | None = None, describe: bool = False) -> list[Ranked]:
     """Candidates ordered by answer score; those offering no answer of the expected type drop back.
 
     The cheap score is similarity plus coverage of the words the question asks with
     (`Standalone.wording`), counting the sentence's title and the sentence before it, so "said the
     group's secretary-general, ..." still covers a question that names the group one sentence
-    earlier. With the reader (`RAG_RANKER=reader`), the READ_CANDIDATES best by the cheap
-    score are read, each with its title and the sentence before it, and ranked by the combiner's
-    probability over the reader's score and the cheap signals (`rag.reader.combiner`); the rest drop
-    out (probability 0).
+    earlier. With a combiner, the READ_CANDIDATES best by the cheap score are described by its
+    features and ranked by its probability (`rag.reader.combiner`); the rest drop out (probability
+    0). With the reader (`RAG_RANKER=reader`) those are read first, each with its title and the
+    sentence before it, and the reader's logit is among the features; without it (`RAG_RANKER=learned`)
+    the reader's features are 0. `describe`: the features without a combiner (fitting one).
     """
     wording, kind = question.alone.wording, question.expected.kind
     stems = content_stems(wording)
@@ -185,27 +187,34 @@ def rank_sentences(question: Question, q_vector: list[float], candidates: list[S
     ranked.sort(key=lambda r: -r.base)
     for r in ranked[:None if kind is None else TYPE_CHECKED]:
         r.offered, r.lead = offers_or_lead(kind, r.sentence, previous, question.focus)
-    if reader is not None:
-        _read(wording, ranked, reader, combiner, typed=kind is not None)
+    if reader is not None or combiner is not None or describe:
+        _describe(wording, ranked, reader, combiner, typed=kind is not None)
     return sorted(ranked, key=lambda r: -r.score)
 
 
-def _read(question: str, ranked: list[Ranked], reader: Reader, combiner: Combiner | None, typed: bool) -> None:
-    """The reader's logits for the best candidates by the cheap score, their combiner features, and
-    their probability: the combiner's, or without one the reader's own; 0 for the rest."""
+def _describe(question: str, ranked: list[Ranked], reader: Reader | None, combiner: Combiner | None,
+              typed: bool) -> None:
+    """The combiner's features of the best candidates by the cheap score (the reader's logits when
+    there is a reader, else 0), and, when a reader or combiner ranks, their probability: the
+    combiner's, or without one the reader's own; 0 for the rest."""
     read = ranked[:READ_CANDIDATES]
-    seconds = [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title) for r in read]
-    logits = reader.logits(question, seconds)
+    if reader is not None:
+        logits = reader.logits(question, [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title)
+                                          for r in read])
+    else:
+        logits = [0.0] * len(read)
     best_logit, best_base = max(logits, default=0.0), max((r.base for r in ranked), default=0.0)
     missing = _unmentioned_by_article(question, [r.sentence for r in read])
+    ranks = reader is not None or combiner is not None
     for r in ranked:
-        r.probability = 0.0
+        r.probability = 0.0 if ranks else None
     for r, z in zip(read, logits):
         s = r.sentence
         r.features = [z, z - best_logit, r.similarity, r.coverage, r.base / best_base if best_base else 0.0,
                       float(typed), float(typed and r.fits), float(missing[s.passage.file])]
         r.learned = combiner is not None
-        r.probability = combiner.probability(r.features) if combiner else sigmoid(z)
+        if ranks:
+            r.probability = combiner.probability(r.features) if combiner else sigmoid(z)
 
 
 def _unmentioned_by_article(question: str, sentences: list[SourceSentence]) -> dict[str, int]:

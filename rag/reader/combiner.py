@@ -78,6 +78,13 @@ class Combiner:
     rerank: list[float] = field(default_factory=list)  # over (combined logit, excerpt logit); empty: no rerank
     rerank_bias: float = 0.0
     figures: dict = field(default_factory=dict)  # what fitting and calibration measured
+    type_check: bool = False  # refuse when the question asks for a kind of answer no candidate read offers
+
+    @property
+    def reads_excerpts(self) -> bool:
+        """Whether it weighs the excerpt reader's logit (the reader's combiner; not the one fitted on the
+        cheap signals alone)."""
+        return bool(self.rerank) or bool(self.head and self.head[QUESTION_FEATURES.index("excerpt")])
 
     def probability(self, row: list[float]) -> float:
         """P(this candidate states the answer)."""
@@ -114,10 +121,16 @@ class Combiner:
         """The answerability head's uncalibrated logit for one question's read candidates."""
         return self.head_bias + sum(w * x for w, x in zip(self.head, self.question_row(rows, judged)))
 
+    def offers_nothing(self, rows: list[list[float]]) -> bool:
+        """With `type_check`: the question asks for a kind of answer (a person, a number...) and no
+        candidate read offers one (`rag.evidence.offers`)."""
+        return self.type_check and bool(rows) and bool(rows[0][_AT["typed"]]) and not any(r[_AT["fits"]] for r in rows)
+
     def answerability(self, rows: list[list[float]], judged: Sequence[float | None]) -> float:
-        """P(the question is answerable), from the candidates read for it (0 when none was read) and
-        the excerpt reader's logits for those it judged."""
-        if not rows:
+        """P(the question is answerable), from the candidates read for it (0 when none was read, or
+        when none offers the kind of answer asked for, `offers_nothing`) and the excerpt reader's
+        logits for those it judged."""
+        if not rows or self.offers_nothing(rows):
             return 0.0
         a, b = self.calibration
         return sigmoid(a * self.head_logit(rows, judged) + b)
@@ -132,7 +145,7 @@ class Combiner:
         raw = json.loads((folder / FILE).read_text(encoding="utf-8"))
         combiner = cls(raw["weights"], raw["bias"], raw.get("head", []), raw.get("head_bias", 0.0),
                        tuple(raw["calibration"]), tuple(raw["features"]), raw.get("rerank", []),
-                       raw.get("rerank_bias", 0.0), raw.get("figures", {}))
+                       raw.get("rerank_bias", 0.0), raw.get("figures", {}), raw.get("type_check", False))
         if combiner.features != FEATURES or len(combiner.weights) != len(FEATURES):
             raise ValueError(f"{folder / FILE} was fitted on features {combiner.features}, not {FEATURES}")
         if len(combiner.head) != len(QUESTION_FEATURES):

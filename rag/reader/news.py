@@ -27,6 +27,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 BBC = SHARED_DATA / "bbc" / "bbc_news.jsonl"
 SHARED_QUESTIONS = SHARED_DATA / "bbcqa" / "train.jsonl"
 RESERVED = SHARED_DATA / "bbcqa" / "reserved.txt"  # BBC ids no training may see
+SQUAD = SHARED_DATA / "squad2" / "squad2-30.json"  # Wikipedia questions: off the BBC corpus (`rag.reader.fit.foreign_rows`)
 WRITTEN_DIR = ROOT / "eval" / "bbcqa"  # questions written for this project from the shared brief
 DEV_ARTICLES = 40  # of the shared set's 150 articles (240 questions): the issue asks for at least 30
 ANSWERABLE_KINDS = ("fact", "paraphrase", "why-how", "later-detail")

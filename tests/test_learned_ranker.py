@@ -1,0 +1,53 @@
+"""The learned ranker (`RAG_RANKER=learned`): the combiner fitted on news questions over the cheap
+signals alone (`rag fit-combiner --cheap`) ranks the answer sentences and decides to refuse."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.settings import LEARNED_THRESHOLD
+from rag.evidence.gate import CombinerMissing, learned_combiner
+from rag.evidence.query_map import WEIGHTS_DIR
+from rag.reader.combiner import FEATURES, Combiner
+
+
+def test_the_committed_combiner_reads_no_reader_and_its_threshold_is_the_settings_default():
+    combiner = Combiner.load(WEIGHTS_DIR)
+    assert combiner.features == FEATURES and combiner.type_check and not combiner.reads_excerpts
+    assert combiner.weights[:2] == [0.0, 0.0]  # the reader's logit and gap: never read, never weighed
+    assert combiner.figures["chosen"]["threshold"] == LEARNED_THRESHOLD
+    assert combiner.figures["chosen"]["answerable_refused"] <= 0.05
+
+
+def test_the_learned_ranker_answers_with_a_calibrated_answerability_and_refuses(seed_settings, retriever):
+    from rag.pipeline import Assistant
+
+    settings = seed_settings.changed(answer={"ranker": "learned"})
+    assistant = Assistant(settings, retriever=retriever, generator=None, mode="extractive")
+    assert assistant.reader is None  # nothing but the cheap signals is read
+    answer = assistant.ask("Who is the leader of Kata'ib Sayyid al-Shuhada?")
+    assert not answer.refused and "Abu Alaa al-Walaei" in answer.answer
+    assert settings.answer.learned_threshold <= answer.answerability <= 1
+    assert all(Path(c.file).read_text(encoding="utf-8")[c.start:c.end] == c.quote for c in answer.citations)
+    off_corpus = assistant.ask("What is the boiling point of liquid nitrogen?")
+    assert off_corpus.refused and 0 <= off_corpus.answerability < settings.answer.learned_threshold
+    assert "probability" in off_corpus.refusal_reason
+
+
+def test_a_missing_or_corrupt_learned_combiner_gives_one_clear_error(seed_settings, tmp_path):
+    settings = seed_settings.changed(answer={"ranker": "learned", "combiner_path": tmp_path})
+    with pytest.raises(CombinerMissing, match="git checkout -- rag/evidence/weights"):
+        learned_combiner(settings)  # no file at all
+    (tmp_path / "combiner.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(CombinerMissing, match="rag fit-combiner --cheap"):
+        learned_combiner(settings)
+    shutil.copy(WEIGHTS_DIR / "combiner.json", tmp_path)
+    raw = json.loads((tmp_path / "combiner.json").read_text(encoding="utf-8"))
+    (tmp_path / "combiner.json").write_text(json.dumps({**raw, "head": raw["head"][:2]}), encoding="utf-8")
+    with pytest.raises(CombinerMissing, match="RAG_RANKER=rules"):
+        learned_combiner(settings)
+    assert learned_combiner(seed_settings.changed(answer={"ranker": "rules", "combiner_path": tmp_path})) is None
