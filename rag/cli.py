@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reader", type=Path, help="the reader's folder; combiner.json is written into it (default "
                    "rag/reader/weights, or rag/evidence/weights with --cheap)")
     p.add_argument("--cheap", action="store_true", help="fit the combiner of the cheap signals alone, no reader "
-                   "(RAG_RANKER=learned, the default ranker; ~5 minutes)")
+                   "(RAG_RANKER=learned, the default ranker; ~27 minutes, or seconds with --rows)")
     p.add_argument("--workdir", type=Path, default=Path(".rag/bbc"),
                    help="where the BBC corpus is written and indexed (default .rag/bbc, shared with bench.bbc_qa)")
     p.add_argument("--rows", type=Path, help="refit from the rows an earlier fit kept (WORKDIR/combiner_rows.json) "

@@ -32,6 +32,7 @@ def mentioned(entity: str, words: set[str]) -> bool:
 
 
 def _named(word: str, words: set[str]) -> bool:
+    """Whether the article's words hold this word of a name, or the place it is the people of."""
     return word in words or any(word.endswith(e) and word[:-len(e)] in words for e in _DEMONYM_ENDINGS
                                 if len(word) - len(e) >= 4)
 
