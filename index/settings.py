@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOP_K = 50  # the most passages one question may ask for (`top_k`, an API's `k`)
-READER_THRESHOLD = 0.43  # `combiner.json`'s "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
+READER_THRESHOLD = 0.43  # rag/reader/weights/combiner.json's "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
 LEARNED_THRESHOLD = 0.44  # rag/evidence/weights/combiner.json's "chosen" threshold, from `rag fit-combiner --cheap`
 INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
@@ -100,7 +100,7 @@ class AnswerSettings(_Group):
                                                           "`rag fit-combiner --cheap`); or the trained news reader, its "
                                                           "excerpt reader and their combiner (rag.reader, ~1.1 s a "
                                                           "question against ~0.1 s). Figures in the README.")
-    refusal_threshold: float = Field(0.2, ge=0, le=1, description="Minimum answer-sentence score to answer "
+    refusal_threshold: float = Field(0.2, ge=0, le=1, description="With RAG_RANKER=rules, the minimum answer-sentence score to answer "
                                      "(calibrated on eval/qa.jsonl, see rag.evidence.gate; `bench.ablate`: 0 to 0.15 "
                                      "give 343 of 444 studied questions right, 0.2 345, 0.25 and 0.3 347; with "
                                      "another ranker, see learned_threshold and reader_threshold).")

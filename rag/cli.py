@@ -188,7 +188,8 @@ def cmd_train_excerpt_reader(args: argparse.Namespace) -> int:
 
 
 def cmd_fit_combiner(args: argparse.Namespace) -> int:
-    """Fit the reader's combiner over the BBC corpus (see rag.reader.fit); writes combiner.json beside the reader."""
+    """Fit the reader's combiner, or with --cheap the learned ranker's, over the BBC corpus (see rag.reader.fit);
+    writes combiner.json into the reader's folder (rag/evidence/weights with --cheap)."""
     from rag.evidence.query_map import WEIGHTS_DIR as EVIDENCE_WEIGHTS
     from rag.pipeline import fit_combiner
     from rag.reader.score import WEIGHTS_DIR as READER_WEIGHTS
@@ -317,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_mine_negatives)
 
-    p = sub.add_parser("fit-combiner", help="fit the combiner that turns the reader's scores into answers and refusals")
+    p = sub.add_parser("fit-combiner", help="fit the combiner that turns the reader's scores (or with --cheap the cheap signals alone) into answers and refusals")
     p.add_argument("--reader", type=Path, help="the reader's folder; combiner.json is written into it (default "
                    "rag/reader/weights, or rag/evidence/weights with --cheap)")
     p.add_argument("--cheap", action="store_true", help="fit the combiner of the cheap signals alone, no reader "

@@ -437,6 +437,9 @@ def _refit_from_rows(folder: Path, rows: Path, progress: bool, cheap: bool) -> d
     from rag.reader.fit import fit_rows_and_calibrate
 
     kept = json.loads(rows.read_text(encoding="utf-8"))
+    if kept.get("cheap", cheap) != cheap:
+        raise RagError(f"{rows} was kept by a fit {'without' if kept['cheap'] else 'with'} the reader: refit it "
+                       f"{'with' if kept['cheap'] else 'without'} --cheap, or ask again without --rows")
     if cheap:
         combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress, type_check=True)
         combiner.save(folder)

@@ -70,8 +70,9 @@ class Answer(BaseModel):
     citations: list[Citation] = []
     passages: list[Passage] = []
     answerability: float = Field(0.0, description="What the refusal threshold is compared with (`rag.evidence.gate`): "
-                                 "the best answer sentence's score by the rules, or with RAG_RANKER=reader the "
-                                 "calibrated probability, 0 to 1, that the articles answer (`rag.reader.combiner`).")
+                                 "by default (RAG_RANKER=learned or reader) the calibrated probability, 0 to 1, that the "
+                                 "articles answer (`rag.reader.combiner`); with RAG_RANKER=rules the best answer "
+                                 "sentence's score.")
     timings_ms: dict[str, float] = {}
     conversation_id: str | None = Field(None, description="The conversation the answer belongs to, where one is "
                                                           "kept (the API's conversations, saved chats).")

@@ -289,3 +289,15 @@ def test_openai_mode_answers_through_a_real_endpoint(seed_settings, retriever, o
     assert answer.citations and answer.timings_ms["generate"] > 0
     assert_exact(answer)
     assert assistant.ask("Who won the 2022 football World Cup?").refused
+
+
+def test_the_hand_written_rules_still_rank_and_refuse_when_asked_for(seed_settings, retriever):
+    rules = Assistant(seed_settings.changed(answer={"ranker": "rules"}), retriever=retriever, mode="extractive")
+    answer = rules.ask("Who is the secretary-general of Kataib Hezbollah?")
+    assert not answer.refused and "al-Hamidawi" in answer.answer
+    assert_exact(answer)
+    unnamed = rules.ask("What is the name of the senior Iraqi security official who told Al-Araby Al-Jadeed about "
+                        "the security review?")
+    assert unnamed.refused and unnamed.refusal_reason == "no retrieved sentence states the person asked for"
+    premise = rules.ask("Which party won the local elections held on Monday?")
+    assert premise.refused and premise.refusal_reason.startswith("the sentences about the question do not state")

@@ -13,6 +13,7 @@ from index.settings import LEARNED_THRESHOLD
 from rag.evidence.gate import CombinerMissing, learned_combiner
 from rag.evidence.query_map import WEIGHTS_DIR
 from rag.reader.combiner import FEATURES, Combiner
+from rag.reader.score import WEIGHTS_DIR as READER_WEIGHTS
 
 
 def test_the_committed_combiner_reads_no_reader_and_its_threshold_is_the_settings_default():
@@ -40,7 +41,7 @@ def test_the_learned_ranker_answers_with_a_calibrated_answerability_and_refuses(
 
 def test_a_missing_or_corrupt_learned_combiner_gives_one_clear_error(seed_settings, tmp_path):
     settings = seed_settings.changed(answer={"ranker": "learned", "combiner_path": tmp_path})
-    with pytest.raises(CombinerMissing, match="git checkout -- rag/evidence/weights"):
+    with pytest.raises(CombinerMissing, match="RAG_COMBINER_PATH"):
         learned_combiner(settings)  # no file at all
     (tmp_path / "combiner.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CombinerMissing, match="rag fit-combiner --cheap"):
@@ -50,4 +51,9 @@ def test_a_missing_or_corrupt_learned_combiner_gives_one_clear_error(seed_settin
     (tmp_path / "combiner.json").write_text(json.dumps({**raw, "head": raw["head"][:2]}), encoding="utf-8")
     with pytest.raises(CombinerMissing, match="RAG_RANKER=rules"):
         learned_combiner(settings)
+    (tmp_path / "combiner.json").write_text(json.dumps({**raw, "calibration": [1.0, "x"]}), encoding="utf-8")
+    with pytest.raises(CombinerMissing, match="RAG_COMBINER_PATH"):
+        learned_combiner(settings)
     assert learned_combiner(seed_settings.changed(answer={"ranker": "rules", "combiner_path": tmp_path})) is None
+    with pytest.raises(CombinerMissing, match="reader's combiner"):  # it weighs scores this ranker never reads
+        learned_combiner(seed_settings.changed(answer={"ranker": "learned", "combiner_path": READER_WEIGHTS}))

@@ -37,12 +37,18 @@ def learned_combiner(settings: Settings) -> Combiner | None:
     if settings.answer.ranker != "learned":
         return None
     folder = settings.answer.combiner_path or WEIGHTS_DIR
+    fix = ("point RAG_COMBINER_PATH at a folder `rag fit-combiner --cheap --reader DIR` wrote, or unset it"
+           if settings.answer.combiner_path else "restore it with `git checkout -- rag/evidence/weights` (or refit: "
+           "`rag fit-combiner --cheap`)")
     try:
-        return Combiner.load(folder)
+        combiner = Combiner.load(folder)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CombinerMissing(f"the learned ranker's combiner {folder / 'combiner.json'} is missing or does not fit "
-                              f"({exc}): restore it with `git checkout -- rag/evidence/weights` (or refit: "
-                              "`rag fit-combiner --cheap`), or set RAG_RANKER=rules") from exc
+                              f"({exc}): {fix}, or set RAG_RANKER=rules") from exc
+    if combiner.reads_excerpts or any(combiner.weights[:2]):
+        raise CombinerMissing(f"{folder / 'combiner.json'} is a reader's combiner (it weighs the reader's scores): "
+                              f"{fix}, or set RAG_RANKER=reader")
+    return combiner
 
 
 @dataclass
@@ -57,7 +63,7 @@ class Answerability:
 
     score: float
     kind: str | None
-    type_found: bool  # the best candidate offers the kind asked for (a combiner's: some candidate read does)
+    type_found: bool  # the best candidate offers the kind asked for (with a combiner: its type check passed)
     best_match: float  # the best score of any sentence, before the type check
     learned: bool = False  # `score` is the combiner's calibrated P(answerable) (its head), which alone decides
 
@@ -76,20 +82,20 @@ class Answerability:
 
     def why_not(self) -> str:
         """The refusal reason, for an answerability that does not answer."""
-        if self.learned and not (self.kind and not self.type_found):
-            return (f"no retrieved sentence answers the question (the articles answer it with probability "
-                    f"{self.score:.2f})")
         if self.kind and not self.type_found:
             return f"no retrieved sentence states {KINDS[self.kind].asked_for}"
+        if self.learned:
+            return (f"no retrieved sentence answers the question (the articles answer it with probability "
+                    f"{self.score:.2f})")
         if self.kind and self.premise_only:
             return f"the sentences about the question do not state {KINDS[self.kind].asked_for}"
         return f"no retrieved sentence answers the question well enough (evidence score {self.score:.2f})"
 
 
 def answerability(ranked: list[Ranked], kind: str | None, combiner: Combiner | None = None) -> Answerability:
-    """How well the ranked sentences answer a question asking for `kind`: with the combiner, its
-    answerability head's calibrated P(answerable) over the candidates the reader read and the excerpt
-    reader's logits for those it judged (`Ranked.judged`)."""
+    """How well the ranked sentences answer a question asking for `kind`: with a combiner, its
+    answerability head's calibrated P(answerable) over the candidates it described and, for the
+    reader's, the excerpt reader's logits for those it judged (`Ranked.judged`)."""
     best = max((r.strength for r in ranked), default=0.0)
     if combiner is not None:
         read = [r for r in ranked if r.features is not None]

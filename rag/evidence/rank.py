@@ -3,8 +3,9 @@
 The cheap score is half cosine similarity to the question, half IDF-weighted coverage of its
 content words, each read with the sentence's title and the sentence before it; a sentence that
 offers no answer of the expected type (`rag.question.kind`: a person for "who", a number for "how
-many") drops back. With `RAG_RANKER=learned` a combiner fitted on news questions over those same
-signals (`rag.reader.combiner`) ranks the best candidates by the cheap score instead; with
+many") drops back (`RAG_RANKER=rules`). By default (`RAG_RANKER=learned`) a combiner fitted on news
+questions over those same signals (`rag.reader.combiner`) ranks the best candidates by the cheap
+score instead; with
 `RAG_RANKER=reader` the trained reader reads them and its combiner ranks them.
 """
 
@@ -87,19 +88,19 @@ class Ranked:
 
     sentence: SourceSentence
     base: float  # similarity and coverage, before the type check
-    probability: float | None = None  # the reader's, when it ranks (0 for candidates it did not read)
+    probability: float | None = None  # the combiner's (or a lone reader's) when one ranks; 0 for those it did not describe
     offered: set[str] = field(default_factory=set)
     lead: SourceSentence | None = None  # the sentence before, when it holds the asked-for time
     previous: SourceSentence | None = None  # the sentence just before it in its article, when a candidate
     similarity: float = 0.0  # cosine similarity to the question (half the cheap score)
     coverage: float = 0.0  # IDF-weighted coverage of the question's words (the other half)
-    features: list[float] | None = None  # the combiner's inputs (`rag.reader.combiner.FEATURES`), when the reader read it
+    features: list[float] | None = None  # the combiner's inputs (`rag.reader.combiner.FEATURES`), when described
     learned: bool = False  # the probability is the combiner's, which already weighs the type check
     judged: float | None = None  # the excerpt reader's logit, for the combiner's shortlist (`rag.evidence.gather`)
 
     @property
     def strength(self) -> float:
-        """The reader's probability when it ranks, else the cheap score."""
+        """The combiner's (or reader's) probability when one ranks, else the cheap score."""
         return self.base if self.probability is None else self.probability
 
     @property

@@ -10,7 +10,13 @@ how many things the question names that the sentence's article never does
 the answer among the `SHORTLIST` most probable candidates (the excerpt reader reads only those). The
 answerability head, over `QUESTION_FEATURES`: the chosen candidate's probability read beside the
 signals whose weight differs between "which sentence answers" and "does any" (`Combiner.question_row`). The answer-type and premise checks that were hand-set rules
-are features here, weighed by the data instead of vetoing.
+are features here, weighed by the data; with `type_check`, a question asking for a kind of answer no
+candidate offers is refused before the head (measured: rag/evidence/weights/README.md).
+
+Two combiners are committed. The reader's (rag/reader/weights, `RAG_RANKER=reader`) is described
+next. The learned ranker's (rag/evidence/weights, `RAG_RANKER=learned`, the default) is the same
+without the reader: its two reader features are 0, it has no rerank and no excerpt logit, and it is
+fitted on the reader's training split too (`rag fit-combiner --cheap`, `rag.reader.fit.fit_combiner`).
 
 All three are fitted on the news questions kept from the reader (`rag.reader.news.NewsSplit.fit`, so
 the reader's scores are those of articles it never saw): the candidate regression on one row per read
@@ -18,7 +24,7 @@ candidate, labelled 1 when it is an evidence sentence of an answerable question;
 shortlisted ones of the same questions; the head on one row per question, labelled 1 when it is
 answerable. The head's logit is then calibrated on the dev split
 (Platt scaling), which is the `answerability` an Answer carries and the refusal threshold
-(`RAG_READER_THRESHOLD`) is compared with.
+(`RAG_READER_THRESHOLD`, or `RAG_LEARNED_THRESHOLD` for the learned ranker's) is compared with.
 """
 
 from __future__ import annotations
@@ -141,11 +147,17 @@ class Combiner:
 
     @classmethod
     def load(cls, folder: Path) -> Combiner:
-        """The combiner of a reader's weights folder; ValueError when it does not fit today's features."""
+        """The combiner in `folder` (a reader's, or the learned ranker's); ValueError when it does not fit
+        today's features or a weight is not a number."""
         raw = json.loads((folder / FILE).read_text(encoding="utf-8"))
         combiner = cls(raw["weights"], raw["bias"], raw.get("head", []), raw.get("head_bias", 0.0),
                        tuple(raw["calibration"]), tuple(raw["features"]), raw.get("rerank", []),
                        raw.get("rerank_bias", 0.0), raw.get("figures", {}), raw.get("type_check", False))
+        numbers = [*combiner.weights, combiner.bias, *combiner.head, combiner.head_bias, *combiner.calibration,
+                   *combiner.rerank, combiner.rerank_bias]
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in numbers) \
+                or len(combiner.calibration) != 2 or not isinstance(combiner.type_check, bool):
+            raise ValueError(f"{folder / FILE} holds a weight that is not a finite number, or a calibration not of two")
         if combiner.features != FEATURES or len(combiner.weights) != len(FEATURES):
             raise ValueError(f"{folder / FILE} was fitted on features {combiner.features}, not {FEATURES}")
         if len(combiner.head) != len(QUESTION_FEATURES):

@@ -1,4 +1,4 @@
-"""`rag fit-combiner`: fit the combiner (`rag.reader.combiner`) on the reader's scores over the BBC corpus.
+"""`rag fit-combiner`: fit a combiner (`rag.reader.combiner`) over the BBC corpus, on the reader's scores or (--cheap) without them.
 
 Each question of the news split kept from the reader (`NewsSplit.fit`) is asked against all 2,225
 BBC articles, as a user would ask it, and every candidate the reader read gives one row: its
@@ -119,9 +119,14 @@ def foreign_questions(path: Path, n: int = FOREIGN_QUESTIONS, seed: int = 7) -> 
     (`rag.reader.data.is_held_out`, which `bench.squad_heldout` asks)."""
     import random
 
+    from index.errors import RagError
     from rag.reader.data import is_held_out, read_questions
 
-    questions = [q for q in read_questions(path) if not is_held_out(q.article)]
+    try:
+        questions = [q for q in read_questions(path) if not is_held_out(q.article)]
+    except (OSError, ValueError, KeyError) as exc:
+        raise RagError(f"the SQuAD questions {path} cannot be read ({exc}): put ../shared/data beside the "
+                       "repository (see ../shared/data/README.md)") from exc
     random.Random(seed).shuffle(questions)
     return [q.text for q in questions[:n]]
 
@@ -168,7 +173,7 @@ def summary(scored: list[tuple[float, bool, bool]]) -> dict:
 
 def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWithout, judge: Judge | None, corpus: Path,
                  progress: bool = True, keep: Path | None = None, foreign: Sequence[str] = ()) -> Combiner:
-    """Fit on `split.fit`'s rows, each question asked once with its article and once without
+    """Fit on `split.fit`'s rows (with `split.train`'s when cheap, below), each question asked once with its article and once without
     (`absent_rows`), calibrate on `split.dev`'s (what the reader reads and the features do not depend
     on the combiner, so both are gathered without one); the figures are kept in `Combiner.figures`,
     the rows in `keep` (JSON, for ablations of the features without asking again, or a refit).
@@ -183,10 +188,9 @@ def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWi
     fit_rows = rows_of(questions, gather, corpus, progress) + absent_rows(questions, gather_without, progress)
     fit_rows += foreign_rows(list(foreign), gather, progress)
     dev_rows = rows_of(split.dev, gather, corpus, progress)
-    combiner = fit_rows_and_calibrate(fit_rows, dev_rows, judge, progress, type_check=cheap)
-    if keep:
-        keep.write_text(json.dumps({"fit": fit_rows, "dev": dev_rows}))
-    return combiner
+    if keep:  # before fitting, so a failed fit loses no asking
+        keep.write_text(json.dumps({"fit": fit_rows, "dev": dev_rows, "cheap": cheap}))
+    return fit_rows_and_calibrate(fit_rows, dev_rows, judge, progress, type_check=cheap)
 
 
 def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True) -> None:
@@ -204,10 +208,10 @@ def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress
 
 def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Judge | None,
                            progress: bool = True, type_check: bool = False) -> Combiner:
-    """The combiner fitted on the fit split's rows (the candidate regression and the rerank on the
-    written questions, then the answerability head on every question with a candidate read, the
-    absent-article ones weighted `ABSENT_WEIGHT`, with the excerpt reader's logits for each shortlist)
-    and calibrated on the dev split's (`rows_of`). Without `judge` (the cheap signals' combiner),
+    """The combiner fitted on the fit split's rows and calibrated on the dev split's (`rows_of`): the
+    candidate regression and the rerank on the written questions and any foreign ones (`foreign_rows`:
+    every candidate a negative), then the answerability head on every question with a candidate read,
+    the absent-article ones weighted `ABSENT_WEIGHT`, with the excerpt reader's logits for each shortlist. Without `judge` (the cheap signals' combiner),
     no rerank and no excerpt logits: the head's excerpt weight is 0. With `type_check`, a question
     asking for a kind of answer that no candidate read offers is refused before the head
     (`Combiner.offers_nothing`), and the head is fitted and calibrated on the others."""
