@@ -69,11 +69,21 @@ def rows_of(questions: list[dict], gather: Gather, corpus: Path, progress: bool 
     out = []
     for q in tqdm(questions, desc="gather", unit="q", disable=not progress):
         gold = evidence_spans(q, corpus)
-        read = [r for r in gather(q["question"]) if r.features is not None]
-        out.append({"kind": q["kind"], "answerable": q["answerable"], "question": q["question"],
-                    "features": [r.features for r in read], "excerpts": [excerpt_of(r) for r in read],
-                    "labels": [int(is_evidence(r, gold)) for r in read]})
+        read = described(gather(q["question"]))
+        out.append(kept_row(q["kind"], q["answerable"], q["question"], read, [int(is_evidence(r, gold)) for r in read]))
     return out
+
+
+def described(ranked: Sequence) -> list:
+    """The ranked candidates the combiner's features describe (the best by the cheap score)."""
+    return [r for r in ranked if r.features is not None]
+
+
+def kept_row(kind: str, answerable: bool, question: str, read: list, labels: list[int] | None = None) -> dict:
+    """One question's kept row: its described candidates' features, what the excerpt reader would read
+    of each, and their labels (all 0 when not given: no candidate of an unanswerable question answers)."""
+    return {"kind": kind, "answerable": answerable, "question": question, "features": [r.features for r in read],
+            "excerpts": [excerpt_of(r) for r in read], "labels": labels if labels is not None else [0] * len(read)}
 
 
 def excerpt_of(candidate) -> list[str]:
@@ -92,10 +102,7 @@ def absent_rows(questions: list[dict], gather_without: GatherWithout, progress: 
 
     out = []
     for q in tqdm(questions, desc="absent", unit="q", disable=not progress):
-        read = [r for r in gather_without(q["question"], q["article_id"]) if r.features is not None]
-        out.append({"kind": "absent", "answerable": False, "question": q["question"],
-                    "features": [r.features for r in read], "excerpts": [excerpt_of(r) for r in read],
-                    "labels": [0] * len(read)})
+        out.append(kept_row("absent", False, q["question"], described(gather_without(q["question"], q["article_id"]))))
     return out
 
 
@@ -106,12 +113,8 @@ def foreign_rows(questions: list[str], gather: Gather, progress: bool = True) ->
     without their article (`absent_rows`) show only faintly: other stories on the same subject stay."""
     from tqdm import tqdm
 
-    out = []
-    for text in tqdm(questions, desc="foreign", unit="q", disable=not progress):
-        read = [r for r in gather(text) if r.features is not None]
-        out.append({"kind": "foreign", "answerable": False, "question": text, "features": [r.features for r in read],
-                    "excerpts": [excerpt_of(r) for r in read], "labels": [0] * len(read)})
-    return out
+    return [kept_row("foreign", False, text, described(gather(text)))
+            for text in tqdm(questions, desc="foreign", unit="q", disable=not progress)]
 
 
 def foreign_questions(path: Path, n: int = FOREIGN_QUESTIONS, seed: int = 7) -> list[str]:
