@@ -60,6 +60,7 @@ def test_the_cheap_combiner_fits_on_the_reader_s_training_split_too_without_read
     assert combiner.weights[:2] == [0.0, 0.0]  # no reader: its two features are 0 and weigh nothing
     assert combiner.figures["fit"]["questions"] == 28 and combiner.figures["dev"]["questions"] == 12  # 12 absent, 4 foreign
     kept = json.loads((tmp_path / "rows.json").read_text())
+    assert kept["cheap"] is True  # a refit from these rows with the reader is refused
     assert all(len(f) == len(FEATURES) and f[0] == 0.0 for row in kept["fit"] for f in row["features"])
     foreign = [row for row in kept["fit"] if row["kind"] == "foreign"]
     held_out = {q.text for q in read_questions(news.SQUAD) if is_held_out(q.article)}
