@@ -39,7 +39,7 @@ from rag.corpus import SUPPORTED_SUFFIXES, UploadRefused
 from rag.draft.extractive import extractive_text
 from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
-from rag.evidence.gate import learned_combiner
+from rag.evidence.learned import learned_combiner
 from rag.evidence.gather import Gathered, Gatherer
 from rag.evidence.query_map import QueryMap
 from rag.evidence.retrieve import Filters, Retriever

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.settings import LEARNED_THRESHOLD
-from rag.evidence.gate import CombinerMissing, learned_combiner
+from rag.evidence.learned import CombinerMissing, learned_combiner
 from rag.evidence.query_map import WEIGHTS_DIR
 from rag.reader.combiner import FEATURES, Combiner
 from rag.reader.score import WEIGHTS_DIR as READER_WEIGHTS

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.errors import RagError
-from index.settings import Settings
-from rag.evidence.query_map import WEIGHTS_DIR
 from rag.evidence.rank import Ranked
 from rag.kinds import KINDS
 from rag.reader.combiner import Combiner
@@ -25,30 +22,6 @@ from rag.reader.combiner import Combiner
 # threshold recalibrated (0.2) with it. `bench.ablate` (questions right of 444 studied, 345 as shipped):
 # off 334, 0.7 339, 0.75 341, 0.85 and 0.9 347 (2 fewer correct, 4 more refused): kept, within two questions.
 MIN_MATCH_RATIO = 0.8
-
-
-class CombinerMissing(RagError):
-    """The learned ranker's combiner is missing, unreadable or fitted on other features."""
-
-
-def learned_combiner(settings: Settings) -> Combiner | None:
-    """The combiner of the cheap signals (`RAG_RANKER=learned`), None with another ranker; one error
-    naming the fix when its file is missing or does not fit."""
-    if settings.answer.ranker != "learned":
-        return None
-    folder = settings.answer.combiner_path or WEIGHTS_DIR
-    fix = ("point RAG_COMBINER_PATH at a folder `rag fit-combiner --cheap --reader DIR` wrote, or unset it"
-           if settings.answer.combiner_path else "restore it with `git checkout -- rag/evidence/weights` (or refit: "
-           "`rag fit-combiner --cheap`)")
-    try:
-        combiner = Combiner.load(folder)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CombinerMissing(f"the learned ranker's combiner {folder / 'combiner.json'} is missing or does not fit "
-                              f"({exc}): {fix}, or set RAG_RANKER=rules") from exc
-    if combiner.reads_excerpts or any(combiner.weights[:2]):
-        raise CombinerMissing(f"{folder / 'combiner.json'} is a reader's combiner (it weighs the reader's scores): "
-                              f"{fix}, or set RAG_RANKER=reader")
-    return combiner
 
 
 @dataclass

@@ -1,0 +1,34 @@
+"""The learned ranker's combiner (`RAG_RANKER=learned`, the default): loaded from its weights folder,
+checked, and one error naming the fix when it cannot serve. Its model card is
+rag/evidence/weights/README.md; `rag fit-combiner --cheap` fits it (`rag.reader.fit`)."""
+
+from __future__ import annotations
+
+from index.errors import RagError
+from index.settings import Settings
+from rag.evidence.query_map import WEIGHTS_DIR
+from rag.reader.combiner import Combiner
+
+
+class CombinerMissing(RagError):
+    """The learned ranker's combiner is missing, unreadable or fitted on other features."""
+
+
+def learned_combiner(settings: Settings) -> Combiner | None:
+    """The combiner of the cheap signals (`RAG_RANKER=learned`), None with another ranker; one error
+    naming the fix when its file is missing or does not fit."""
+    if settings.answer.ranker != "learned":
+        return None
+    folder = settings.answer.combiner_path or WEIGHTS_DIR
+    fix = ("point RAG_COMBINER_PATH at a folder `rag fit-combiner --cheap --reader DIR` wrote, or unset it"
+           if settings.answer.combiner_path else "restore it with `git checkout -- rag/evidence/weights` (or refit: "
+           "`rag fit-combiner --cheap`)")
+    try:
+        combiner = Combiner.load(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CombinerMissing(f"the learned ranker's combiner {folder / 'combiner.json'} is missing or does not fit "
+                              f"({exc}): {fix}, or set RAG_RANKER=rules") from exc
+    if combiner.reads_excerpts or any(combiner.weights[:2]):
+        raise CombinerMissing(f"{folder / 'combiner.json'} is a reader's combiner (it weighs the reader's scores): "
+                              f"{fix}, or set RAG_RANKER=reader")
+    return combiner
