@@ -5,8 +5,7 @@ content words, each read with the sentence's title and the sentence before it; a
 offers no answer of the expected type (`rag.question.kind`: a person for "who", a number for "how
 many") drops back (`RAG_RANKER=rules`). By default (`RAG_RANKER=learned`) a combiner fitted on news
 questions over those same signals (`rag.reader.combiner`) ranks the best candidates by the cheap
-score instead; with
-`RAG_RANKER=reader` the trained reader reads them and its combiner ranks them.
+score instead; with `RAG_RANKER=reader` the trained reader reads them and its combiner ranks them.
 """
 
 from __future__ import annotations

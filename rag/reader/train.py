@@ -31,8 +31,7 @@ from rag.reader.score import load_trained
 
 log = logging.getLogger(__name__)
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-DEFAULT_DATA = [SHARED_DATA / "squad2" / "squad2-30.json", SHARED_DATA / "squadshifts" / "new_wiki_v1.0.json"]
+DEFAULT_DATA = [news.SQUAD, news.SHARED_DATA / "squadshifts" / "new_wiki_v1.0.json"]
 SQUAD_READER = Path(__file__).resolve().parent / "weights" / "squad"  # the first stage, where the news stage starts
 MINED = Path(".rag/bbc/negatives.jsonl")  # `rag mine-negatives`' default output
 
