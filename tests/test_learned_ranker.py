@@ -39,6 +39,23 @@ def test_the_learned_ranker_answers_with_a_calibrated_answerability_and_refuses(
     assert "probability" in off_corpus.refusal_reason
 
 
+def test_fitting_without_the_squad_file_or_from_the_reader_s_rows_names_the_fix(tmp_path):
+    from index.errors import RagError
+    from rag.pipeline import fit_combiner
+    from rag.reader.fit import foreign_questions
+
+    with pytest.raises(RagError, match="shared/data"):
+        foreign_questions(tmp_path / "absent.json")
+    (tmp_path / "empty.json").write_text("", encoding="utf-8")
+    with pytest.raises(RagError, match="shared/data"):
+        foreign_questions(tmp_path / "empty.json")
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps({"fit": [], "dev": [], "cheap": False}), encoding="utf-8")
+    with pytest.raises(RagError, match="without --cheap"):
+        fit_combiner(tmp_path, tmp_path, rows=rows, cheap=True)
+    assert not (tmp_path / "combiner.json").exists()  # nothing written over
+
+
 def test_a_missing_or_corrupt_learned_combiner_gives_one_clear_error(seed_settings, tmp_path):
     settings = seed_settings.changed(answer={"ranker": "learned", "combiner_path": tmp_path})
     with pytest.raises(CombinerMissing, match="RAG_COMBINER_PATH"):
