@@ -1,5 +1,5 @@
 """The `rag` command: index, search, ask, chat, eval, serve, train-reader, mine-negatives, fit-combiner,
-train-excerpt-reader, train-addressed,
+train-excerpt-reader, train-excerpt-student, train-addressed,
 train-query-map.
 
 Only argparse is imported at start-up so `rag --help` answers at once; each command imports the
@@ -187,6 +187,15 @@ def cmd_train_excerpt_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_excerpt_student(args: argparse.Namespace) -> int:
+    """Distil the excerpt reader into the excerpt student (see rag.reader.excerpt_student_train); writes
+    excerpt_student.safetensors and its card to --out."""
+    from rag.pipeline import train_excerpt_student
+
+    print(json.dumps(train_excerpt_student(args.out, args.states, limit=args.limit, progress=not args.quiet), indent=2))
+    return 0
+
+
 def cmd_fit_combiner(args: argparse.Namespace) -> int:
     """Fit the reader's combiner, or with --cheap the learned ranker's, over the BBC corpus (see rag.reader.fit);
     writes combiner.json into the reader's folder (rag/evidence/weights with --cheap)."""
@@ -195,8 +204,8 @@ def cmd_fit_combiner(args: argparse.Namespace) -> int:
     from rag.reader.score import WEIGHTS_DIR as READER_WEIGHTS
 
     folder = args.reader or (EVIDENCE_WEIGHTS if args.cheap else READER_WEIGHTS)
-    print(json.dumps(fit_combiner(folder, args.workdir, progress=not args.quiet, rows=args.rows, cheap=args.cheap),
-                     indent=2))
+    print(json.dumps(fit_combiner(folder, args.workdir, progress=not args.quiet, rows=args.rows, cheap=args.cheap,
+                                  student=not args.no_student), indent=2))
     return 0
 
 
@@ -310,6 +319,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_excerpt_reader)
 
+    p = sub.add_parser("train-excerpt-student", help="distil the excerpt reader into the excerpt student, which the "
+                       "learned ranker reads (from the states train-excerpt-reader cached; ~25 minutes)")
+    p.add_argument("--out", type=Path, default=Path(".rag/excerpt-student"),
+                   help="folder for the weights, their card and the checkpoint (default .rag/excerpt-student; the "
+                        "product reads rag/evidence/weights)")
+    p.add_argument("--states", type=Path, default=Path(".rag/excerpt-states"),
+                   help="the excerpt reader's cached states (train-excerpt-reader --workdir; default .rag/excerpt-states)")
+    p.add_argument("--limit", type=int, help="only the first N training and dev questions (a smoke test)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train_excerpt_student)
+
     p = sub.add_parser("mine-negatives", help="find the reader's hard negatives by asking its training questions "
                        "against the BBC corpus")
     p.add_argument("--workdir", type=Path, default=Path(".rag/bbc"), help="the BBC corpus and index (default .rag/bbc)")
@@ -328,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=Path, help="refit from the rows an earlier fit kept (WORKDIR/combiner_rows.json) "
                    "without asking again: for the same reader with fewer features or another excerpt reader (only "
                    "its logits are asked anew)")
+    p.add_argument("--no-student", action="store_true", help="with --cheap: a head without the excerpt student "
+                   "(by default it weighs the student found in the output folder; ~1 minute more)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_fit_combiner)
 

@@ -39,7 +39,7 @@ from rag.corpus import SUPPORTED_SUFFIXES, UploadRefused
 from rag.draft.extractive import extractive_text
 from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
-from rag.evidence.learned import learned_combiner
+from rag.evidence.learned import excerpt_student, learned_combiner
 from rag.evidence.gather import Gathered, Gatherer
 from rag.evidence.query_map import QueryMap
 from rag.evidence.retrieve import Filters, Retriever
@@ -47,6 +47,7 @@ from rag.evidence.sentences import load_document
 from rag.llm.generate import Generator, LocalGenerator, make_generator
 from rag.question.read import check_question, read
 from rag.reader.excerpt_reader import ExcerptReader
+from rag.reader.excerpt_student import ExcerptStudent
 from rag.reader.score import WEIGHTS_DIR, Reader
 from rag.schema import Answer, AnswerSentence, Passage
 from rag.text import one_line
@@ -74,7 +75,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None,
                  generator: Generator | None | object = _AUTO, mode: str | None = None,
-                 excerpts: ExcerptReader | None = None):
+                 excerpts: ExcerptReader | ExcerptStudent | None = None):
         self.settings = settings
         self.mode = mode or settings.answer.mode
         self.retriever = retriever or Retriever(settings)
@@ -84,9 +85,10 @@ class Assistant:
                        if settings.answer.ranker == "reader" else None)
         if self.reader:
             self.reader.network  # noqa: B018 -- loaded here rather than in the first question's timing
-            excerpts = excerpts or excerpt_reader_for(settings)
         combiner = self.reader.combiner if self.reader else learned_combiner(settings)
-        self.gatherer = Gatherer(self.retriever, self.reader, combiner, excerpts if self.reader else None)
+        if combiner is not None and combiner.reads_excerpts:
+            excerpts = excerpts or excerpt_judge_for(settings)
+        self.gatherer = Gatherer(self.retriever, self.reader, combiner, excerpts if combiner is not None else None)
         self.citer = Citer(self.retriever.embedder, self.generator if asks_model else None)
         nlp.warm()  # the answer-type checks' tagger, likewise
 
@@ -148,8 +150,14 @@ class Assistant:
         return "".join(pieces)
 
 
-def excerpt_reader_for(settings: Settings) -> ExcerptReader:
-    """The excerpt reader beside the reader's weights, its model loaded now (not in a question's timing)."""
+def excerpt_judge_for(settings: Settings) -> ExcerptReader | ExcerptStudent | None:
+    """What reads the ranker's shortlisted excerpts, its model loaded now (not in a question's timing):
+    the excerpt reader beside the reader's weights (`RAG_RANKER=reader`), the excerpt student when the
+    learned ranker's head weighs it, else none."""
+    if settings.answer.ranker == "learned":
+        return excerpt_student(settings, learned_combiner(settings))
+    if settings.answer.ranker != "reader":
+        return None
     excerpts = ExcerptReader(settings, settings.answer.reader_path or WEIGHTS_DIR)
     excerpts.load()
     return excerpts
@@ -180,7 +188,7 @@ class Library:
         self.lock = threading.Lock()
         self._retriever: Retriever | None = None
         self._generators: dict[str, object] = {}
-        self._excerpts: ExcerptReader | None = None
+        self._excerpts: ExcerptReader | ExcerptStudent | None = None
         self._assistants: dict[str, Assistant] = {}
         self.conversations = Conversations(settings.serve.conversations_kept)
         self.slots = AnswerSlots(settings.serve.concurrency)
@@ -206,8 +214,8 @@ class Library:
             if mode not in self._assistants:
                 if mode not in self._generators:
                     self._generators[mode] = make_generator(self.settings, mode)
-                if self._excerpts is None and self.settings.answer.ranker == "reader":
-                    self._excerpts = excerpt_reader_for(self.settings)  # one model, shared by the modes
+                if self._excerpts is None:
+                    self._excerpts = excerpt_judge_for(self.settings)  # one model, shared by the modes
                 self._assistants[mode] = Assistant(self.settings, retriever=retriever,
                                                    generator=self._generators[mode], mode=mode,
                                                    excerpts=self._excerpts)
@@ -382,6 +390,14 @@ def train_excerpt_reader(out: Path, work: Path, limit: int | None = None, thread
     return train(Settings(), out, work, progress=progress, limit=limit, threads=threads)
 
 
+def train_excerpt_student(out: Path, states: Path, limit: int | None = None, progress: bool = True) -> dict:
+    """`rag train-excerpt-student`: distil the excerpt reader (its states cached in `states`) into the
+    excerpt student (`rag.reader.excerpt_student_train`); returns its card."""
+    from rag.reader.excerpt_student_train import train_excerpt_student as train
+
+    return train(Settings(), out, states, limit=limit, progress=progress)
+
+
 def train_query_map(out: Path, limit: int | None = None, progress: bool = True) -> dict:
     """`rag train-query-map`: train the query map (`rag.evidence.train_query_map`) on the news
     questions; returns its card."""
@@ -402,17 +418,19 @@ def news_corpus(work: Path, progress: bool = True) -> Settings:
 
 
 def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | None = None,
-                 cheap: bool = False) -> dict:
+                 cheap: bool = False, student: bool = True) -> dict:
     """`rag fit-combiner`: fit the combiner of the reader in `folder` over the BBC corpus in `work`
     (`rag.reader.fit`), or from the `rows` an earlier fit kept (the same reader, other features), and
     write it beside the reader's weights; returns its figures. `cheap`: the combiner of the cheap
-    signals alone (`RAG_RANKER=learned`), no reader read, written into `folder`."""
+    signals alone (`RAG_RANKER=learned`), no reader read, written into `folder`, its head weighing
+    the excerpt student in `folder` unless not `student`."""
     from rag.reader import news
     from rag.reader.fit import fit_combiner as fit, foreign_questions
 
     if rows is not None:
-        return _refit_from_rows(folder, rows, progress, cheap)
+        return _refit_from_rows(folder, rows, progress, cheap, student)
     settings = news_corpus(work, progress)
+    excerpt_student = ExcerptStudent(folder, settings.index.torch_threads).logit if cheap and student else None
     if cheap:
         gatherer, judge = Gatherer(Retriever(settings), describe=True), None
     else:
@@ -422,12 +440,12 @@ def fit_combiner(folder: Path, work: Path, progress: bool = True, rows: Path | N
     combiner = fit(news.split(articles), lambda text: gatherer.gather(read(text, None, settings)).ranked,
                    asked_without_article(gatherer, settings, articles), judge, settings.index.corpus_dir, progress,
                    keep=work / ("learned_rows.json" if cheap else "combiner_rows.json"),
-                   foreign=foreign_questions(news.SQUAD) if cheap else ())
+                   foreign=foreign_questions(news.SQUAD) if cheap else (), student=excerpt_student)
     combiner.save(folder)
     return combiner.figures
 
 
-def _refit_from_rows(folder: Path, rows: Path, progress: bool, cheap: bool) -> dict:
+def _refit_from_rows(folder: Path, rows: Path, progress: bool, cheap: bool, student: bool = True) -> dict:
     """The combiner refitted from kept rows; for the reader's, the excerpt reader is asked only for
     logits the rows lack (all of them when they were kept from another probe or precision)."""
     import json
@@ -441,7 +459,12 @@ def _refit_from_rows(folder: Path, rows: Path, progress: bool, cheap: bool) -> d
         raise RagError(f"{rows} was kept by a fit {'without' if kept['cheap'] else 'with'} the reader: refit it "
                        f"{'with' if kept['cheap'] else 'without'} --cheap, or ask again without --rows")
     if cheap:
-        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress, type_check=True)
+        from rag.reader import news
+
+        judge = ExcerptStudent(folder, Settings().index.torch_threads).logit if student else None
+        unseen = {q["question"] for q in news.split(news.read_articles()).fit}
+        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress, type_check=True, student=judge,
+                                          unseen=unseen)
         combiner.save(folder)
         return combiner.figures
     excerpts = ExcerptReader(Settings(), folder)

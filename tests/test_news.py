@@ -43,7 +43,9 @@ def test_the_cheap_combiner_fits_on_the_reader_s_training_split_too_without_read
     from rag.pipeline import asked_without_article
     from rag.question.read import read
     from rag.reader.data import is_held_out, read_questions
-    from rag.reader.fit import fit_combiner, foreign_questions
+    from rag.evidence.query_map import WEIGHTS_DIR as EVIDENCE_WEIGHTS
+    from rag.reader.excerpt_student import ExcerptStudent
+    from rag.reader.fit import fit_combiner, fit_rows_and_calibrate, foreign_questions
 
     articles = news.read_articles()
     full = news.split(articles)
@@ -65,6 +67,12 @@ def test_the_cheap_combiner_fits_on_the_reader_s_training_split_too_without_read
     foreign = [row for row in kept["fit"] if row["kind"] == "foreign"]
     held_out = {q.text for q in read_questions(news.SQUAD) if is_held_out(q.article)}
     assert len(foreign) == 4 and not any(row["answerable"] or row["question"] in held_out for row in foreign)
+    # the excerpt student weighed in, on the questions of articles it never trained on (the fit split's)
+    stacked = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress=False, type_check=True,
+                                     student=ExcerptStudent(EVIDENCE_WEIGHTS).logit,
+                                     unseen={q["question"] for q in part.fit})
+    assert stacked.reads_excerpts and not stacked.rerank and stacked.figures["fit"]["questions"] == 16
+    assert all(len(row["judged"]) == 1 for row in kept["dev"] if row["features"])  # the best candidate alone
 
 
 @SHARED

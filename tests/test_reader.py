@@ -12,9 +12,12 @@ import pytest
 from rag.eval.metrics import auroc
 from rag.reader import news
 from rag.evidence.premise import unmentioned
-from rag.reader.combiner import FEATURES, QUESTION_FEATURES, SHORTLIST, Combiner, fit, fit_head, fit_rerank
+from rag.reader.combiner import (FEATURES, QUESTION_FEATURES, SHORTLIST, Combiner, fit, fit_excerpt_weight, fit_head,
+                                 fit_rerank)
 from rag.reader.data import SquadQuestion, read_questions, squad_questions, training_pairs
 from rag.reader.excerpt_reader import ExcerptReader, ExcerptReaderMissing, Probe, excerpt
+from rag.reader.excerpt_student import ExcerptStudent
+from rag.reader.excerpt_student_train import train_excerpt_student
 from rag.reader.excerpt_train import LAYER, Elsewhere, elsewhere, train_excerpt_reader
 from rag.reader.model import second_segment
 from rag.reader.score import WEIGHTS_DIR, Reader, ReaderMissing
@@ -180,6 +183,25 @@ def test_the_answerability_head_is_fitted_on_questions_and_separates_them():
     assert auroc(answerable, unanswerable) > 0.9
 
 
+def test_an_excerpt_logit_weighed_into_a_fitted_head_keeps_the_head_and_adds_what_the_logit_knows():
+    rng = random.Random(11)
+    rows = [[rng.gauss(0, 1) for _ in FEATURES] for _ in range(200)]
+    combiner = fit(rows, [int(r[0] > 0) for r in rows])
+    questions = [[[rng.gauss(0, 1) for _ in FEATURES] for _ in range(3)] for _ in range(300)]
+    answerable = [rng.random() < 0.5 for _ in questions]
+    fit_head(combiner, questions, [[None] * 3] * 300, answerable)  # the features know nothing here
+    before = [combiner.answerability(q, [None] * 3) for q in questions]
+    assert not combiner.reads_excerpts and combiner.judged_when_answering == 1
+    best = [combiner.best(q) for q in questions]  # the excerpt logit of the best candidate knows the answer
+    judged = [[(2.0 if a else -2.0) + rng.gauss(0, 1) if i == b else None for i in range(3)]
+              for a, b in zip(answerable, best)]
+    fit_excerpt_weight(combiner, questions, judged, answerable)
+    assert combiner.reads_excerpts and combiner.head[QUESTION_FEATURES.index("excerpt")] > 0
+    after = [combiner.answerability(q, j) for q, j in zip(questions, judged)]
+    split = lambda scores: auroc([p for p, a in zip(scores, answerable) if a], [p for p, a in zip(scores, answerable) if not a])
+    assert split(before) < 0.65 < 0.9 < split(after)
+
+
 def test_the_rerank_learns_to_follow_the_excerpt_reader_within_the_shortlist():
     rng = random.Random(5)
     rows = [[rng.gauss(0, 1) for _ in FEATURES] for _ in range(200)]
@@ -268,6 +290,14 @@ def test_train_excerpt_reader_command_fits_a_probe_on_a_slice_and_resumes(tmp_pa
     before = [path.stat().st_mtime_ns for path in cached]
     assert train_excerpt_reader(seed_settings, tmp_path / "out", tmp_path / "states", progress=False, limit=8) == figures
     assert [path.stat().st_mtime_ns for path in cached] == before  # resumed: no state computed again
+    # the excerpt student learns from those states (the excerpt reader's logits), a few steps
+    card = train_excerpt_student(seed_settings, tmp_path / "student", tmp_path / "states", limit=8, epochs=1,
+                                 progress=False)
+    assert card["recipe"]["pairs"] >= 16 and 0 <= card["dev_auroc_gold_paragraph"] <= 1
+    assert ExcerptStudent(tmp_path / "student").logits("Who?", [("A title", "A sentence.")])[0] == pytest.approx(
+        ExcerptStudent(tmp_path / "student").logit("Who?", "A title", "A sentence."))
+    assert train_excerpt_student(seed_settings, tmp_path / "student", tmp_path / "states", limit=8, epochs=1,
+                                 progress=False) == card  # resumed from its last checkpoint: nothing trained again
 
 
 def test_the_other_article_excerpt_shares_the_question_s_words_but_never_its_article_or_evidence():

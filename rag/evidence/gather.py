@@ -14,6 +14,7 @@ from rag.evidence.sentences import SourceSentence, candidate_sentences
 from rag.question.read import Question
 from rag.reader.combiner import Combiner
 from rag.reader.excerpt_reader import ExcerptReader, excerpt_in
+from rag.reader.excerpt_student import ExcerptStudent
 from rag.reader.score import Reader
 from rag.schema import Passage
 
@@ -39,7 +40,7 @@ class Gatherer:
     without a combiner (fitting one)."""
 
     def __init__(self, retriever: Retriever, reader: Reader | None = None, combiner: Combiner | None = None,
-                 excerpts: ExcerptReader | None = None, describe: bool = False):
+                 excerpts: ExcerptReader | ExcerptStudent | None = None, describe: bool = False):
         if combiner is not None and excerpts is None and combiner.reads_excerpts:
             raise ValueError("the combiner's answerability head reads the excerpt reader's logit: pass `excerpts`")
         self.retriever = retriever
@@ -65,13 +66,13 @@ class Gatherer:
                         answerability(ranked, question.expected.kind, self.combiner), addressed)
 
     def _reranked(self, question: Question, ranked: list[Ranked]) -> list[Ranked]:
-        """The combiner's shortlist judged by the excerpt reader (each its `judged` logit), and the
+        """The combiner's shortlist judged by the excerpt reader or student (each its `judged` logit), and the
         candidate the combiner chooses among them moved first: the answer the extractive draft gives."""
         read = [r for r in ranked if r.features is not None]
         if self.combiner is None or self.excerpts is None or not read:
             return ranked
         rows = [r.features for r in read]
-        for at in self.combiner.shortlist(rows):
+        for at in self.combiner.shortlist(rows, self.combiner.judged_when_answering):
             s = read[at].sentence
             read[at].judged = self.excerpts.logit(question.alone.reading, s.passage.title,
                                                   excerpt_in(s.paragraph(), s.text))

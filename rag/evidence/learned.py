@@ -1,5 +1,5 @@
-"""The learned ranker's combiner (`RAG_RANKER=learned`, the default): loaded from its weights folder,
-checked, and one error naming the fix when it cannot serve. Its model card is
+"""The learned ranker's combiner (`RAG_RANKER=learned`, the default) and the excerpt student its head
+weighs: loaded from their weights folder, checked, and one error naming the fix when they cannot serve. Its model card is
 rag/evidence/weights/README.md; `rag fit-combiner --cheap` fits it (`rag.reader.fit`)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from index.errors import RagError
 from index.settings import Settings
 from rag.evidence.query_map import WEIGHTS_DIR
 from rag.reader.combiner import Combiner
+from rag.reader.excerpt_student import ExcerptStudent
 
 
 class CombinerMissing(RagError):
@@ -28,7 +29,18 @@ def learned_combiner(settings: Settings) -> Combiner | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CombinerMissing(f"the learned ranker's combiner {folder / 'combiner.json'} is missing or does not fit "
                               f"({exc}): {fix}, or set RAG_RANKER=rules") from exc
-    if combiner.reads_excerpts or any(combiner.weights[:2]):
+    if combiner.rerank or any(combiner.weights[:2]):
         raise CombinerMissing(f"{folder / 'combiner.json'} is a reader's combiner (it weighs the reader's scores): "
                               f"{fix}, or set RAG_RANKER=reader")
     return combiner
+
+
+def excerpt_student(settings: Settings, combiner: Combiner | None) -> ExcerptStudent | None:
+    """The excerpt student beside the learned ranker's combiner when its head weighs the student's
+    logit (`rag.reader.fit.stack_student`), its model loaded now; None otherwise. One error naming
+    the fix when its weights are missing or altered."""
+    if combiner is None or not combiner.reads_excerpts:
+        return None
+    student = ExcerptStudent(settings.answer.combiner_path or WEIGHTS_DIR, threads=settings.index.torch_threads)
+    student.load()
+    return student

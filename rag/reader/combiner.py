@@ -100,9 +100,15 @@ class Combiner:
         """The index of the candidate most likely to state the answer (at least one row)."""
         return max(range(len(rows)), key=lambda i: self.probability(rows[i]))
 
-    def shortlist(self, rows: list[list[float]]) -> list[int]:
-        """The indices of the SHORTLIST most likely candidates: those the excerpt reader reads."""
-        return sorted(range(len(rows)), key=lambda i: -self.probability(rows[i]))[:SHORTLIST]
+    def shortlist(self, rows: list[list[float]], size: int = SHORTLIST) -> list[int]:
+        """The indices of the `size` most likely candidates: those the excerpt reader reads."""
+        return sorted(range(len(rows)), key=lambda i: -self.probability(rows[i]))[:size]
+
+    @property
+    def judged_when_answering(self) -> int:
+        """How many candidates an answer's excerpt judge reads: the shortlist the rerank chooses among,
+        or the best alone without a rerank (the learned ranker's head reads only the best's logit)."""
+        return SHORTLIST if self.rerank else 1
 
     def chosen(self, rows: list[list[float]], judged: Sequence[float | None]) -> int:
         """The index of the answer among the candidates the excerpt reader judged (`judged`: its logit
@@ -195,6 +201,18 @@ def fit_head(combiner: Combiner, questions: list[list[list[float]]], judged: lis
     excerpt reader's logits for those it judged), whether each is answerable, and how much each counts."""
     combiner.head, combiner.head_bias = _regression([combiner.question_row(q, j) for q, j in zip(questions, judged)],
                                                     [int(a) for a in answerable], strength, weights)
+
+
+def fit_excerpt_weight(combiner: Combiner, questions: list[list[list[float]]], judged: list[list[float | None]],
+                       answerable: list[bool], weights: list[float] | None = None) -> None:
+    """Weigh an excerpt logit into a head fitted without one: a logistic regression over the head's
+    logit and the excerpt logit of its chosen candidate, folded into the head (its weights scaled, the
+    excerpt weight set), so the head reads both. For the learned ranker's head, fitted on more
+    questions than the excerpt student may be read on (`rag.reader.fit.stack_student`)."""
+    rows = [[combiner.head_logit(q, [None] * len(q)), combiner.question_row(q, j)[-1]] for q, j in zip(questions, judged)]
+    (scale, excerpt), bias = _regression(rows, [int(a) for a in answerable], 1.0, weights)
+    combiner.head = [round(scale * w, 5) for w in combiner.head[:-1]] + [excerpt]
+    combiner.head_bias = round(scale * combiner.head_bias + bias, 5)
 
 
 def calibrate(logits: list[float], answerable: list[bool]) -> tuple[float, float]:

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from rag.eval.metrics import auroc, locate, overlaps
 from rag.reader import news
-from rag.reader.combiner import Combiner, calibrate, fit, fit_head, fit_rerank
+from rag.reader.combiner import SHORTLIST, Combiner, calibrate, fit, fit_excerpt_weight, fit_head, fit_rerank
 from rag.reader.excerpt_reader import excerpt_in
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,8 @@ def summary(scored: list[tuple[float, bool, bool]]) -> dict:
 
 
 def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWithout, judge: Judge | None, corpus: Path,
-                 progress: bool = True, keep: Path | None = None, foreign: Sequence[str] = ()) -> Combiner:
+                 progress: bool = True, keep: Path | None = None, foreign: Sequence[str] = (),
+                 student: Judge | None = None) -> Combiner:
     """Fit on `split.fit`'s rows (with `split.train`'s when cheap, below), each question asked once with its article and once without
     (`absent_rows`), calibrate on `split.dev`'s (what the reader reads and the features do not depend
     on the combiner, so both are gathered without one); the figures are kept in `Combiner.figures`,
@@ -185,7 +186,8 @@ def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWi
     is among its features, so the reader's training split is fitted on too (the query map behind the
     similarity trained on its answerable questions; measured on dev all the same, 3,960 questions
     against 300: head AUROC 0.715 -> 0.754), with the answer-type check (`Combiner.type_check`).
-    `foreign`: questions about subjects the corpus never covers (`foreign_rows`)."""
+    `foreign`: questions about subjects the corpus never covers (`foreign_rows`). `student`: the excerpt
+    student (`rag.reader.excerpt_student`), weighed into the cheap combiner's head (`stack_student`)."""
     cheap = judge is None
     questions = split.train + split.fit if cheap else split.fit
     fit_rows = rows_of(questions, gather, corpus, progress) + absent_rows(questions, gather_without, progress)
@@ -193,10 +195,12 @@ def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWi
     dev_rows = rows_of(split.dev, gather, corpus, progress)
     if keep:  # before fitting, so a failed fit loses no asking
         keep.write_text(json.dumps({"fit": fit_rows, "dev": dev_rows, "cheap": cheap}))
-    return fit_rows_and_calibrate(fit_rows, dev_rows, judge, progress, type_check=cheap)
+    return fit_rows_and_calibrate(fit_rows, dev_rows, judge, progress, type_check=cheap, student=student,
+                                  unseen={q["question"] for q in split.fit})
 
 
-def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True) -> None:
+def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True,
+                    size: int = SHORTLIST) -> None:
     """The excerpt reader's logits for each row's shortlist under the candidate regression
     (`Combiner.shortlist`), kept per candidate in "judged", so a refit from kept rows asks the model
     only anew."""
@@ -204,20 +208,23 @@ def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress
 
     for row in tqdm(rows, desc="excerpts", unit="q", disable=not progress):
         judged = row.setdefault("judged", {})
-        for at in combiner.shortlist(row["features"]):
+        for at in combiner.shortlist(row["features"], size):
             if str(at) not in judged:
                 judged[str(at)] = judge(row["question"], *row["excerpts"][at])
 
 
 def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Judge | None,
-                           progress: bool = True, type_check: bool = False) -> Combiner:
+                           progress: bool = True, type_check: bool = False, student: Judge | None = None,
+                           unseen: set[str] = frozenset()) -> Combiner:
     """The combiner fitted on the fit split's rows and calibrated on the dev split's (`rows_of`): the
     candidate regression and the rerank on the written questions and any foreign ones (`foreign_rows`:
     every candidate a negative), then the answerability head on every question with a candidate read,
     the absent-article ones weighted `ABSENT_WEIGHT`, with the excerpt reader's logits for each shortlist. Without `judge` (the cheap signals' combiner),
     no rerank and no excerpt logits: the head's excerpt weight is 0. With `type_check`, a question
     asking for a kind of answer that no candidate read offers is refused before the head
-    (`Combiner.offers_nothing`), and the head is fitted and calibrated on the others."""
+    (`Combiner.offers_nothing`), and the head is fitted and calibrated on the others. With `student`,
+    the excerpt student's logit is then weighed into the head (`stack_student`) on the rows of the
+    `unseen` questions (those of articles it never trained on) and the foreign ones."""
     written = [r for r in fit_rows if r["kind"] != "absent"]
     combiner = fit([f for r in written for f in r["features"]], [y for r in written for y in r["labels"]])
     combiner.type_check = type_check
@@ -228,6 +235,9 @@ def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Ju
     read = [r for r in fit_rows if r["features"] and not combiner.offers_nothing(r["features"])]
     fit_head(combiner, [r["features"] for r in read], [judged_of(r) for r in read], [r["answerable"] for r in read],
              [ABSENT_WEIGHT if r["kind"] == "absent" else 1.0 for r in read])
+    if student is not None:  # the fit figures then count only the rows it judged
+        fit_rows = [r for r in fit_rows if r["kind"] == "foreign" or r["question"] in unseen]
+        stack_student(combiner, fit_rows, dev_rows, student, progress)
     dev_read = [r for r in dev_rows if r["features"] and not combiner.offers_nothing(r["features"])]
     combiner.calibration = calibrate([combiner.head_logit(r["features"], judged_of(r)) for r in dev_read],
                                      [r["answerable"] for r in dev_read])
@@ -239,6 +249,20 @@ def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Ju
                         "dev_thresholds": sweep[4::5]}
     log.info("combiner: %s", combiner.figures["chosen"])
     return combiner
+
+
+def stack_student(combiner: Combiner, rows: list[dict], dev_rows: list[dict], student: Judge,
+                  progress: bool = True) -> None:
+    """Weigh the excerpt student's logit for each question's best candidate into the fitted head
+    (`combiner.fit_excerpt_weight`), on `rows`: questions the student never trained on, those asked
+    without their article weighted `ABSENT_WEIGHT`. Its logits are kept in each row's "judged"
+    (`judge_shortlist`, the best candidate alone: there is no rerank to choose). Fitted beside the
+    head, not inside it: the head is fitted on the student's training questions too, where its logit
+    is too sure."""
+    rows = [r for r in rows if r["features"] and not combiner.offers_nothing(r["features"])]
+    judge_shortlist(rows + [r for r in dev_rows if r["features"]], combiner, student, progress, size=1)
+    fit_excerpt_weight(combiner, [r["features"] for r in rows], [judged_of(r) for r in rows],
+                       [r["answerable"] for r in rows], [ABSENT_WEIGHT if r["kind"] == "absent" else 1.0 for r in rows])
 
 
 def choose(sweep: list[dict]) -> dict:
