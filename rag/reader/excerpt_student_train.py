@@ -31,7 +31,7 @@ from rag.reader.excerpt_reader import Probe, excerpt
 from rag.reader.excerpt_student import CARD, MAX_TOKENS, WEIGHTS, second_segment
 from rag.reader.excerpt_train import ELSEWHERE_WEIGHT, LAYER, centre, elsewhere, pool_excerpts
 from rag.reader.score import WEIGHTS_DIR as READER_DIR, Reader, load_trained
-from rag.reader.train import _load_checkpoint, _save_checkpoint
+from rag.reader.train import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def train_excerpt_student(settings: Settings, out: Path, states: Path, limit: in
         optimizer, lambda s: min(1, (s + 1) / (WARMUP * total)) * max(0.0, (total - s) / total))
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
-    start = _load_checkpoint(checkpoint, network, optimizer, schedule)
+    start = load_checkpoint(checkpoint, network, optimizer, schedule)
     for step in tqdm(range(start, total), desc="excerpt student", unit="batch", disable=not progress,
                      initial=start, total=total):
         epoch, at = divmod(step, per_epoch)
@@ -127,7 +127,7 @@ def train_excerpt_student(settings: Settings, out: Path, states: Path, limit: in
         schedule.step()
         optimizer.zero_grad()
         if (step + 1) % 200 == 0 or step + 1 == total:
-            _save_checkpoint(checkpoint, network, optimizer, schedule, step + 1)
+            save_checkpoint(checkpoint, network, optimizer, schedule, step + 1)
     return _finish(network, tokenizer, split, articles, pool, out, limit, settings, len(pairs), epochs)
 
 

@@ -161,7 +161,8 @@ def train_step(network, tokenizer, batch: list[data.Pair], optimizer, device: st
     return loss.item()
 
 
-def _load_checkpoint(path: Path, network, optimizer, schedule) -> int:
+def load_checkpoint(path: Path, network, optimizer, schedule) -> int:
+    """Resume the trained layers, optimizer and schedule from `path`; the step reached (0 without one)."""
     import torch
 
     if not path.is_file():
@@ -174,7 +175,8 @@ def _load_checkpoint(path: Path, network, optimizer, schedule) -> int:
     return state["step"]
 
 
-def _save_checkpoint(path: Path, network, optimizer, schedule, step: int) -> None:
+def save_checkpoint(path: Path, network, optimizer, schedule, step: int) -> None:
+    """Save the trained layers, optimizer and schedule at `step` to `path`, atomically."""
     import torch
 
     names = set(trained_names(network))
@@ -212,7 +214,7 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
     steps = len(batches)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _per_epoch(steps // recipe.epochs, recipe.warmup))
     checkpoint = out / "checkpoint.pt"
-    start = _load_checkpoint(checkpoint, network, optimizer, schedule)
+    start = load_checkpoint(checkpoint, network, optimizer, schedule)
     network.train()
     bar = tqdm(range(start, steps), desc="train reader", unit="batch", disable=not progress, initial=start, total=steps)
     for step in bar:
@@ -220,8 +222,8 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
         schedule.step()
         bar.set_postfix(loss=f"{loss:.3f}")
         if (step + 1) % recipe.checkpoint_every == 0:
-            _save_checkpoint(checkpoint, network, optimizer, schedule, step + 1)
-    _save_checkpoint(checkpoint, network, optimizer, schedule, steps)
+            save_checkpoint(checkpoint, network, optimizer, schedule, step + 1)
+    save_checkpoint(checkpoint, network, optimizer, schedule, steps)
     return _finish(recipe, network, tokenizer, held_q, out, progress)
 
 
