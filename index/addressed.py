@@ -9,7 +9,9 @@ languages the English embedding does not know), trained by `rag train-addressed`
 written for the purpose (`index/guard_data/`) and BBC news sentences; its weights, SHA-256 and
 validation figures are in `index/guard_data/README.md`. A sentence it puts at 0.02 or more is read
 again by a fine-tuned MiniLM (`index.addressed_tuned`), and a regression over both logits decides
-(`AddressedDetector.second_reading`). Text is read as a person would see it
+(`AddressedDetector.second_reading`); one of those the two leave under their threshold is read a
+third time by a probe over its multilingual-e5-small embedding (`index.addressed_e5`), which may only
+add a flag, at its own threshold (`AddressedDetector.third_reading`). Text is read as a person would see it
 first: Unicode-normalised, invisible characters dropped and look-alike letters mapped to Latin, so
 "іgnоrе" with Cyrillic letters or zero-width joiners inside reads as "ignore".
 """
@@ -21,12 +23,14 @@ import json
 import logging
 import math
 import re
+import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from index.addressed_e5 import PROBE, E5Probe, lifted
 from index.addressed_tuned import TUNED, TunedReader
 from index.errors import ModelMissing
 
@@ -41,6 +45,7 @@ CLAUSE_THRESHOLD = 0.98
 CHAR_GRAMS = (3, 5)  # character n-gram sizes (`char_grams`); see the model card for what they changed
 _CLAUSE = re.compile(r"[,;:]|\bthat\b")
 _TUNED_KEYS = {"sha256", "low_bar", "coef", "intercept", "threshold"}  # the second reading's entry in the weights
+_THIRD_KEYS = {"sha256", "low_bar", "threshold"}  # the third reading's
 
 # Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables, the letters that occur in
 # Latin-script words); NFKC already folds the fullwidth and mathematical alphabets.
@@ -113,6 +118,8 @@ class AddressedDetector:
             assert len(weights["coef"]) == weights["dimensions"] and "threshold" in weights and weights["terms"]
             tuned = weights.get("tuned")
             assert tuned is None or (_TUNED_KEYS <= set(tuned) and len(tuned["coef"]) == 2)
+            third = weights.get("third")
+            assert third is None or (tuned is not None and _THIRD_KEYS <= set(third))
         except (ValueError, KeyError, TypeError, AssertionError) as exc:
             raise ModelMissing(f"the addressed-to-AI detector {self.path} is corrupt (SHA-256 "
                                f"{hashlib.sha256(raw).hexdigest()[:12]}): restore it with git checkout") from exc
@@ -134,13 +141,15 @@ class AddressedDetector:
     def scores(self, texts: list[str], vectors: list[list[float]], embed) -> list[float]:
         """P(addressed to an AI) of each sentence as seen; `vectors` are their embeddings, and `embed`
         embeds the few whose seen form differs from their characters (zero-width or look-alike letters).
-        A sentence the first reading puts at the low bar or more is read again (`second_reading`)."""
+        A sentence the first reading puts at the low bar or more is read again (`second_reading`), and
+        if still under the threshold, a third time (`third_reading`)."""
         seen = [as_seen(t) for t in texts]
         changed = [i for i, (t, s) in enumerate(zip(texts, seen)) if t != s]
         vectors = list(vectors)
         for i, v in zip(changed, embed([seen[i] for i in changed]) if changed else []):
             vectors[i] = v
-        return self.second_reading(seen, self.probabilities(seen, vectors))
+        first = self.probabilities(seen, vectors)
+        return self.third_reading(seen, first, self.second_reading(seen, first))
 
     def second_reading(self, seen: list[str], first: list[float]) -> list[float]:
         """The probabilities with those at the low bar (`index.addressed_tuned.LOW_BAR`, as trained) or
@@ -155,10 +164,33 @@ class AddressedDetector:
             out[i] = combined(first[i], z, tuned)
         return out
 
+    def third_reading(self, seen: list[str], first: list[float], scores: list[float]) -> list[float]:
+        """`scores` (the first two readings') with those of the sentences the first reading puts at the
+        third's low bar or more and the two leave under the threshold raised where the e5 probe
+        (`index.addressed_e5`) reaches its own threshold (`lifted`): it only ever adds a flag.
+        Unchanged for weights without a third reading."""
+        third = self.weights.get("third")
+        if not third:
+            return scores
+        threshold = self.threshold
+        again = [i for i, (f, p) in enumerate(zip(first, scores)) if f >= third["low_bar"] and p < threshold]
+        out, start = list(scores), time.perf_counter()
+        for i, q in zip(again, self.e5.probabilities([seen[i] for i in again]) if again else []):
+            out[i] = lifted(scores[i], q, threshold, third["threshold"])
+        log.debug("third reading: %d of %d sentences read in %.2f s", len(again), len(seen), time.perf_counter() - start)
+        return out
+
     def warm(self) -> None:
-        """Load the weights and the second reading now rather than in the first answer's time."""
+        """Load the weights and the later readings now rather than in the first answer's time."""
         if self.weights.get("tuned"):
             self.tuned.load()
+        if self.weights.get("third"):
+            self.e5.load()
+
+    @cached_property
+    def e5(self) -> E5Probe:
+        """The third reading (loaded on first use)."""
+        return E5Probe(self.path.with_name(PROBE.name), self.weights["third"]["sha256"])
 
     @cached_property
     def tuned(self) -> TunedReader:

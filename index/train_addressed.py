@@ -23,6 +23,12 @@ one fold (`TUNED_FOLD`; every written sentence there and `TUNED_BBC` BBC ones), 
 both readings' logits fitted on that fold's rows the first reading (out of fold) puts at `LOW_BAR` or
 more; the threshold of the two together is chosen on that fold as the first's is.
 
+Then the third reading (`index.addressed_e5`), which may only add a flag: a logistic regression over
+the multilingual-e5-small embedding, fitted on the same rows as the second reading, its own threshold
+chosen on the rows neither saw (that fold and the BBC sentences left out) so that what it adds keeps
+the flagged BBC sentences within `MAX_FLAGGED` per 10,000 and the hard negatives within `MAX_NEWS`.
+`--third-only` (`train_third`) keeps the committed first two readings and fits the third alone.
+
 The BBC sentences are read, with their embeddings, from an index built over the BBC corpus
 (`--bbc-index`, e.g. the data folder of `rag fit-combiner`'s work folder; opened from a copy, never
 written), which holds exactly the sentences the index splits; without one they are split and
@@ -40,7 +46,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.addressed import CHAR_GRAMS, WEIGHTS, as_seen, combined, logit
+from index.addressed import CHAR_GRAMS, WEIGHTS, AddressedDetector, as_seen, combined, logit
+from index.addressed_e5 import PROBE, E5Probe, lifted, train_probe
+from index.addressed_e5 import embed as e5_embed
 from index.addressed_tuned import LOW_BAR, TUNED, TunedReader, train_tuned
 from index.errors import IndexCorrupt, IndexMissing
 from index.embed import Embedder
@@ -348,12 +356,15 @@ def train(out: Path = WEIGHTS, bbc_index: Path | None = None, bbc: Path = BBC, s
              **figures(rows, scores, "test", threshold), "training_rows": int(sum(sp == "train" for sp in rows.splits))}
     tuned = second_reading(rows, oof, scores, out.with_name(TUNED.name), seed)
     found.update(tuned.pop("figures"))
+    third = third_reading(rows, oof, scores, tuned, TunedReader(out.with_name(TUNED.name), tuned["sha256"]),
+                          out.with_name(PROBE.name), seed)
+    found.update(third.pop("figures"))
     dims, coef = len(rows.vectors[0]), model.coef_[0]
     words, chars = vectorizers
     weights = {"dimensions": dims, "coef": [round(float(c), 6) for c in coef[:dims]],
                "terms": _terms(words, coef, dims), "chars": _terms(chars, coef, dims + len(words.vocabulary_)),
                "intercept": round(float(model.intercept_[0]), 6), "threshold": round(threshold, 6),
-               "tuned": tuned, "validation": found}
+               "tuned": tuned, "third": third, "validation": found}
     out.write_text(json.dumps(weights) + "\n")
     log.info("addressed-to-AI detector written to %s: %s", out, found)
     return found
@@ -368,14 +379,9 @@ def second_reading(rows: Rows, oof: list[float | None], test: list[float | None]
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    fold, rng = folds(rows), random.Random(seed)
-    outside = [i for i, sp in enumerate(rows.splits) if sp == "train" and fold[i] != TUNED_FOLD]
-    bbc = [i for i in outside if rows.kinds[i] == "bbc"]
-    rng.shuffle(bbc)
-    chosen = [i for i in outside if rows.kinds[i] != "bbc"] + bbc[:TUNED_BBC]
+    chosen, held, left_out = later_rows(rows, seed)
     sha = train_tuned([rows.texts[i] for i in chosen], [rows.labels[i] for i in chosen], out, seed=seed)
     reader = TunedReader(out, sha)
-    held = [i for i in range(len(rows.texts)) if fold[i] == TUNED_FOLD]
     second = _second(reader, rows, held, oof)
     x = np.array([[logit(oof[i]), z] for i, z in second.items()])
     y = np.array([rows.labels[i] for i in second])
@@ -384,8 +390,8 @@ def second_reading(rows: Rows, oof: list[float | None], test: list[float | None]
              "intercept": round(float(model.intercept_[0]), 6)}
     # the threshold is chosen on every row the network never saw: the fold, and the BBC sentences
     # outside it left out of its training (~19,000 BBC sentences, where the fold alone has ~5,400)
-    unseen = held + bbc[TUNED_BBC:]
-    second.update(_second(reader, rows, bbc[TUNED_BBC:], oof))
+    unseen = held + left_out
+    second.update(_second(reader, rows, left_out, oof))
     scored = _together(unseen, oof, second, tuned)
     kinds = [(scored[i], rows.kinds[i]) for i in unseen]
     threshold = max(choose_threshold([p for p, k in kinds if k == "bbc"], [p for p, k in kinds if k == "news"]),
@@ -397,6 +403,18 @@ def second_reading(rows: Rows, oof: list[float | None], test: list[float | None]
                                                        **figures(rows, final, "test", threshold)}.items()}
     tuned["figures"]["second_fine_tuned_on"] = len(chosen)
     return tuned
+
+
+def later_rows(rows: Rows, seed: int) -> tuple[list[int], list[int], list[int]]:
+    """The rows the later readings train on (the training rows outside fold `TUNED_FOLD`: every
+    written and composed one and `TUNED_BBC` BBC sentences, seeded), that fold's rows, and the BBC
+    sentences outside it left out of their training."""
+    fold, rng = folds(rows), random.Random(seed)
+    outside = [i for i, sp in enumerate(rows.splits) if sp == "train" and fold[i] != TUNED_FOLD]
+    bbc = [i for i in outside if rows.kinds[i] == "bbc"]
+    rng.shuffle(bbc)
+    held = [i for i in range(len(rows.texts)) if fold[i] == TUNED_FOLD]
+    return [i for i in outside if rows.kinds[i] != "bbc"] + bbc[:TUNED_BBC], held, bbc[TUNED_BBC:]
 
 
 def _together(rows_at: list[int], first: list[float | None], second: dict[int, float],
@@ -412,3 +430,108 @@ def _second(reader: TunedReader, rows: Rows, rows_at: list[int], first: list[flo
     """Row -> the second reading's logit, for the rows whose first-reading score is `LOW_BAR` or more."""
     again = [i for i in rows_at if first[i] is not None and first[i] >= LOW_BAR]
     return dict(zip(again, reader.logits([rows.texts[i] for i in again])))
+
+
+def third_reading(rows: Rows, oof: list[float | None], test: list[float | None], tuned: dict, reader: TunedReader,
+                  out: Path, seed: int) -> dict:
+    """The third reading (`index.addressed_e5`): the probe fitted on the second reading's training rows
+    (`later_rows`), written to `out`; its threshold chosen on the rows neither saw, as the lowest at
+    which what it adds to the first two readings' flags (it reads the sentences the first puts at
+    `LOW_BAR` or more and the two leave under their threshold) keeps those rows' BBC sentences within
+    `MAX_FLAGGED` per 10,000 and their hard negatives within `MAX_NEWS`; then the test split scored.
+    The weights' `third` entry, with its figures under "figures"."""
+    chosen, held, left_out = later_rows(rows, seed)
+    log.info("third reading: embedding %d training rows with e5-small", len(chosen))
+    sha = train_probe(e5_embed([rows.texts[i] for i in chosen], progress=True), [rows.labels[i] for i in chosen], out)
+    probe = E5Probe(out, sha)
+    unseen = held + left_out
+    before = _together(unseen, oof, _second(reader, rows, unseen, oof), tuned)
+    read = _third(probe, rows, unseen, oof, before, tuned["threshold"])
+    threshold = choose_third([(read.get(i), before[i] >= tuned["threshold"], rows.kinds[i]) for i in unseen])
+    third = {"sha256": sha, "low_bar": LOW_BAR, "threshold": round(threshold, 6)}
+    after = _lifted(unseen, before, read, tuned["threshold"], threshold)
+    tested = [i for i, p in enumerate(test) if p is not None]
+    test_before = _together(tested, test, _second(reader, rows, tested, test), tuned)
+    test_read = _third(probe, rows, tested, test, test_before, tuned["threshold"])
+    test_after = _lifted(tested, test_before, test_read, tuned["threshold"], threshold)
+    found = {**figures(rows, after, "train", tuned["threshold"]), **figures(rows, test_after, "test", tuned["threshold"]),
+             "test_not_english_flagged": _not_english(rows, test_after, tuned["threshold"]),
+             "test_not_english_flagged_by_two": _not_english(rows, test_before, tuned["threshold"]),
+             "trained_on": len(chosen), "read_unseen": len(read), "read_test": len(test_read),
+             "test_under_low_bar_addressed": sum(1 for i in tested if rows.kinds[i] == "addressed" and test[i] < LOW_BAR)}
+    third["figures"] = {f"third_{k}": v for k, v in found.items()}
+    log.info("third reading: threshold %.4f, %s", threshold, third["figures"])
+    return third
+
+
+def _third(probe: E5Probe, rows: Rows, rows_at: list[int], first: list[float | None], before: list[float | None],
+           threshold: float) -> dict[int, float]:
+    """Row -> the probe's probability, for the rows the third reading reads: the first reading at
+    `LOW_BAR` or more, the first two under `threshold`."""
+    again = [i for i in rows_at if first[i] is not None and first[i] >= LOW_BAR and before[i] < threshold]
+    return dict(zip(again, probe.probabilities([rows.texts[i] for i in again])))
+
+
+def _lifted(rows_at: list[int], before: list[float | None], read: dict[int, float], threshold: float,
+            third: float) -> list[float | None]:
+    out = list(before)
+    for i in rows_at:
+        if i in read:
+            out[i] = lifted(before[i], read[i], threshold, third)
+    return out
+
+
+def choose_third(rows: list[tuple[float | None, bool, str]]) -> float:
+    """The third reading's threshold from (probe probability or None where unread, flagged by the first
+    two, kind) of rows it never trained on: the lowest at which the BBC sentences and the hard
+    negatives flagged by either stay within MAX_FLAGGED per 10,000 and MAX_NEWS (a hair above the
+    highest probe probability it must leave alone); never under 0.5."""
+    bounds = [0.5]
+    for kind, allowed in (("bbc", lambda n: int(MAX_FLAGGED * n / 10_000)), ("news", lambda n: int(MAX_NEWS * n))):
+        mine = [(q, flagged) for q, flagged, k in rows if k == kind]
+        room = max(allowed(len(mine)) - sum(f for _, f in mine), 0)
+        ranked = sorted((q for q, f in mine if q is not None and not f), reverse=True)
+        bounds.append(ranked[room] + 1e-6 if room < len(ranked) else 0.0)
+    return min(max(bounds), 0.999999)
+
+
+_ENGLISH = frozenset("the a an to of and is are you your this that in on for it be with as at by".split())
+
+
+def _not_english(rows: Rows, scores: list[float | None], threshold: float) -> str:
+    """Held-out written positives not in English (none of their words, or fewer than 1 in 8, an English
+    function word) flagged at `threshold`, as 'flagged/all'."""
+    import re
+
+    hits = []
+    for text, kind, p in zip(rows.texts, rows.kinds, scores):
+        words = re.findall(r"\w+", text.lower())
+        if kind == "addressed" and p is not None and sum(w in _ENGLISH for w in words) * 8 < max(len(words), 1):
+            hits.append(p >= threshold)
+    return f"{sum(hits)}/{len(hits)}"
+
+
+def train_third(out: Path = WEIGHTS, bbc_index: Path | None = None, bbc: Path = BBC, seed: int = 13) -> dict:
+    """Keep the first two readings of the weights at `out` and fit the third alone (`third_reading`,
+    its probe beside `out`), on the same rows and folds `train` uses; rewrites `out` with its entry
+    and figures and returns them."""
+    if bbc_index is not None and not (Path(bbc_index) / "chroma").is_dir():
+        raise IndexMissing(f"{bbc_index} holds no embedded index (no chroma folder): give the data folder of an "
+                           "index of the BBC articles, e.g. .rag/bbc/data, or leave out --bbc-index")
+    detector = AddressedDetector(out)
+    weights = dict(detector.weights)
+    if not weights.get("tuned"):
+        raise IndexCorrupt(f"{out} has no second reading to add a third to: train both with rag train-addressed")
+    rows = gather(Embedder(Settings()), bbc_index, bbc, seed=seed)
+    oof = out_of_fold(rows)
+    tested = [i for i, sp in enumerate(rows.splits) if sp == "test"]
+    test: list[float | None] = [None] * len(rows.texts)
+    for i, p in zip(tested, detector.probabilities([rows.texts[i] for i in tested], [rows.vectors[i] for i in tested])):
+        test[i] = p
+    reader = TunedReader(out.with_name(TUNED.name), weights["tuned"]["sha256"])
+    third = third_reading(rows, oof, test, weights["tuned"], reader, out.with_name(PROBE.name), seed)
+    weights["validation"] = {**weights.get("validation", {}), **third.pop("figures")}
+    weights["third"] = third
+    out.write_text(json.dumps(weights) + "\n")
+    log.info("third reading added to %s: %s", out, weights["validation"])
+    return {k: v for k, v in weights["validation"].items() if k.startswith("third_")}

@@ -221,7 +221,7 @@ def cmd_train_addressed(args: argparse.Namespace) -> int:
     """Train the addressed-to-AI detector (see index.train_addressed); writes its weights."""
     from rag.pipeline import train_addressed
 
-    print(json.dumps(train_addressed(args.out, args.bbc_index), indent=2))
+    print(json.dumps(train_addressed(args.out, args.bbc_index, third_only=args.third_only), indent=2))
     return 0
 
 
@@ -367,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bbc-index", type=Path, default=None,
                    help="data folder of an index of the 2,225 BBC articles (e.g. .rag/bbc/data): its stored "
                         "sentence vectors are reused, read from a copy; without it the sentences are embedded")
+    p.add_argument("--third-only", action="store_true",
+                   help="keep the first two readings of --out and fit only the third (the e5-small probe)")
     p.set_defaults(func=cmd_train_addressed)
 
     p = sub.add_parser("serve", help="open the chat UI on 127.0.0.1")

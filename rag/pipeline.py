@@ -518,12 +518,13 @@ def mine_negatives(work: Path, out: Path, per_question: int = 6, progress: bool 
     return len(mined)
 
 
-def train_addressed(out: Path, bbc_index: Path | None = None) -> dict:
+def train_addressed(out: Path, bbc_index: Path | None = None, third_only: bool = False) -> dict:
     """`rag train-addressed`: train the detector of sentences addressed to an AI (`index.train_addressed`),
-    reusing the sentence vectors of an index of the BBC articles in `bbc_index` when given."""
-    from index.train_addressed import train
+    reusing the sentence vectors of an index of the BBC articles in `bbc_index` when given; with
+    `third_only`, keep its first two readings and fit the third alone."""
+    from index.train_addressed import train, train_third
 
-    return train(out, bbc_index)
+    return train_third(out, bbc_index) if third_only else train(out, bbc_index)
 
 
 __all__ = ["Answer", "Assistant", "BuildReport", "Conversation", "EVAL_CONFIGS", "Embedder", "Filters", "Library",
