@@ -23,7 +23,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from index.errors import ModelMissing
+from index.errors import ModelMissing, detector_file
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +65,7 @@ def embed(texts: list[str], progress: bool = False):
 @lru_cache(maxsize=4)
 def _load(path: Path, sha256: str | None) -> tuple[tuple[float, ...], float]:
     """(weights, intercept) of the probe at `path`, checked against `sha256`: once a process."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ModelMissing(f"the detector's third reading {path} cannot be read ({exc.strerror}): "
-                           "restore it with git checkout index/guard_data, or retrain it with rag train-addressed") from exc
-    if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
-        raise ModelMissing(f"the detector's third reading {path} does not match the SHA-256 addressed.json records: "
-                           "restore both with git checkout index/guard_data")
+    raw = detector_file(path, sha256, "third reading")
     try:
         probe = json.loads(raw)
         coef, intercept = tuple(float(c) for c in probe["coef"]), float(probe["intercept"])

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from index.embed import offline, packaged_model_path
-from index.errors import ModelMissing
+from index.errors import ModelMissing, detector_file
 from index.precision import bfloat16_native, fastest
 
 log = logging.getLogger(__name__)
@@ -78,14 +78,7 @@ def _load(path: Path, sha256: str | None):
     """(tokenizer, network) from the weights at `path`, checked against `sha256`: once a process."""
     from safetensors.torch import load as load_bytes
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ModelMissing(f"the detector's second reading {path} cannot be read ({exc.strerror}): "
-                           "restore it with git checkout, or retrain it with rag train-addressed") from exc
-    if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
-        raise ModelMissing(f"the detector's second reading {path} does not match the SHA-256 its regression "
-                           "records: restore both with git checkout index/guard_data")
+    raw = detector_file(path, sha256, "second reading")
     network = build_network()
     state = {k: v.float() for k, v in load_bytes(raw).items()}
     missing = set(state) - set(network.state_dict())
