@@ -82,7 +82,7 @@ def train_excerpt_student(settings: Settings, out: Path, states: Path, limit: in
     names = [f"excerpt-{n}-{LAYER}.npy" for n in ("train", "elsewhere")]
     if not all((states / n).is_file() for n in names):
         raise RagError(f"no excerpt reader states in {states}: run `rag train-excerpt-reader --workdir "
-                                f"{states}` first (~70 min; it caches them)")
+                       f"{states}` first (~70 min; it caches them)")
     articles = news.read_articles()
     split = news.split(articles)
     train = news.reader_questions(split.train, articles)[:limit]
