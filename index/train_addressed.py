@@ -334,17 +334,29 @@ def figures(rows: Rows, scores: list[float | None], split: str, threshold: float
     return out
 
 
+def check_bbc_index(bbc_index: Path | None) -> None:
+    """IndexMissing naming what to give when `bbc_index` is named but holds no embedded index: checked
+    before any training starts."""
+    if bbc_index is not None and not (Path(bbc_index) / "chroma").is_dir():
+        raise IndexMissing(f"{bbc_index} holds no embedded index (no chroma folder): give the data folder of an "
+                           "index of the BBC articles, e.g. .rag/bbc/data, or leave out --bbc-index")
+
+
+def training_rows(bbc_index: Path | None, bbc: Path, seed: int) -> tuple[Rows, list[float | None]]:
+    """The rows every reading is trained and validated on (`gather`, the BBC sentences read from the
+    index at `bbc_index` when given) and the first reading's out-of-fold scores of them."""
+    rows = gather(Embedder(Settings()), bbc_index, bbc, seed=seed)
+    return rows, out_of_fold(rows)
+
+
 def train(out: Path = WEIGHTS, bbc_index: Path | None = None, bbc: Path = BBC, seed: int = 13) -> dict:
     """Fit, choose the threshold on out-of-fold scores, refit on every training row, add the second
     reading (`second_reading`, its weights beside `out`), write the weights to `out`; returns the
     validation figures (out-of-fold, and on the held-out test split, of each reading)."""
     import numpy as np
 
-    if bbc_index is not None and not (Path(bbc_index) / "chroma").is_dir():
-        raise IndexMissing(f"{bbc_index} holds no embedded index (no chroma folder): give the data folder of an "
-                           "index of the BBC articles, e.g. .rag/bbc/data, or leave out --bbc-index")
-    rows = gather(Embedder(Settings()), bbc_index, bbc, seed=seed)
-    oof = out_of_fold(rows)
+    check_bbc_index(bbc_index)
+    rows, oof = training_rows(bbc_index, bbc, seed)
     kinds = [(p, k) for p, k in zip(oof, rows.kinds) if p is not None]
     threshold = choose_threshold([p for p, k in kinds if k == "bbc"], [p for p, k in kinds if k == "news"])
     vectorizers, model = fit(rows, np.array([sp == "train" for sp in rows.splits]))
@@ -515,15 +527,12 @@ def train_third(out: Path = WEIGHTS, bbc_index: Path | None = None, bbc: Path = 
     """Keep the first two readings of the weights at `out` and fit the third alone (`third_reading`,
     its probe beside `out`), on the same rows and folds `train` uses; rewrites `out` with its entry
     and figures and returns them."""
-    if bbc_index is not None and not (Path(bbc_index) / "chroma").is_dir():
-        raise IndexMissing(f"{bbc_index} holds no embedded index (no chroma folder): give the data folder of an "
-                           "index of the BBC articles, e.g. .rag/bbc/data, or leave out --bbc-index")
+    check_bbc_index(bbc_index)
     detector = AddressedDetector(out)
     weights = dict(detector.weights)
     if not weights.get("tuned"):
         raise IndexCorrupt(f"{out} has no second reading to add a third to: train both with rag train-addressed")
-    rows = gather(Embedder(Settings()), bbc_index, bbc, seed=seed)
-    oof = out_of_fold(rows)
+    rows, oof = training_rows(bbc_index, bbc, seed)
     tested = [i for i, sp in enumerate(rows.splits) if sp == "test"]
     test: list[float | None] = [None] * len(rows.texts)
     for i, p in zip(tested, detector.probabilities([rows.texts[i] for i in tested], [rows.vectors[i] for i in tested])):
