@@ -25,12 +25,11 @@ from pathlib import Path
 
 from index.errors import RagError
 from index.settings import Settings
-from rag.eval.metrics import auroc
 from rag.reader import news
 from rag.reader.excerpt_reader import Probe, excerpt
 from rag.reader.excerpt_student import CARD, MAX_TOKENS, WEIGHTS, second_segment
-from rag.reader.excerpt_train import ELSEWHERE_WEIGHT, LAYER, centre, elsewhere, pool_excerpts
-from rag.reader.score import WEIGHTS_DIR as READER_DIR, Reader, load_trained
+from rag.reader.excerpt_train import ELSEWHERE_WEIGHT, LAYER, centre, dev_excerpts, dev_figures, elsewhere, pool_excerpts
+from rag.reader.score import WEIGHTS_DIR as READER_DIR, load_trained
 from rag.reader.train import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -143,26 +142,19 @@ def _finish(network, tokenizer, split, articles, pool, out: Path, limit, setting
     names = set(trained_names(network))
     save_file({k: v.half().contiguous() for k, v in network.state_dict().items() if k in names}, str(out / WEIGHTS))
     dev = news.reader_questions(split.dev, articles, "bbcqa-dev")[:limit]
-    reader = Reader(threads=settings.index.torch_threads)
-    best = [max(range(len(q.seconds)), key=reader.logits(q.text, q.seconds).__getitem__) for q in dev]
 
-    def logits(texts: list[str], seconds: list[str]) -> list[float]:
+    def logits(judged: list[tuple[str, str]]) -> list[float]:
         with torch.inference_mode():
-            inputs = tokenizer(texts, seconds, truncation="longest_first", max_length=MAX_TOKENS, padding=True,
-                               return_tensors="pt")
+            inputs = tokenizer([q.text for q in dev], [second_segment(t, e) for t, e in judged], truncation="longest_first",
+                               max_length=MAX_TOKENS, padding=True, return_tensors="pt")
             return network(**inputs).logits.squeeze(-1).float().tolist()
 
-    gold = logits([q.text for q in dev], [second_segment(q.article, excerpt(q.sentences, b)) for q, b in zip(dev, best)])
-    other = logits([q.text for q in dev], [second_segment(e.title, excerpt(e.sentences, e.at)) for e in elsewhere(dev, pool)])
-    answerable = [z for z, q in zip(gold, dev) if q.answer_at]
+    gold, other = dev_excerpts(dev, pool, settings)
     card = {"weights_sha256": hashlib.sha256((out / WEIGHTS).read_bytes()).hexdigest(),
             "recipe": {"soft": SOFT, "epochs": epochs, "batch": BATCH, "learning_rate": LEARNING_RATE,
                        "warmup": WARMUP, "seed": SEED, "max_tokens": MAX_TOKENS, "pairs": pairs,
                        "init": "rag/reader/weights (the news reader)", "teacher": "rag/reader/weights/excerpt_reader.json"},
-            "dev_questions": len(dev),
-            "dev_auroc_gold_paragraph": round(auroc(answerable, [z for z, q in zip(gold, dev) if not q.answer_at]), 4),
-            "dev_auroc_against_elsewhere": round(auroc(answerable, other), 4),
-            "dev_elsewhere_above_0": round(sum(z > 0 for z in other) / max(1, len(other)), 4)}
+            **dev_figures(dev, logits(gold), logits(other))}
     (out / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     log.info("excerpt student trained: %s", card)
     return card

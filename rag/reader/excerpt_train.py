@@ -129,23 +129,35 @@ def fit_probe(states: list, labels: list[bool], layer: int, strength: float = ST
     return Probe(layer, mean.tolist(), scale.tolist(), model.coef_[0].tolist(), float(model.intercept_[0]))
 
 
-def validate(probe: Probe, dev: list[SquadQuestion], pool: list[Elsewhere], states, settings: Settings) -> dict:
-    """The probe's figures on the dev split: answerable against unanswerable with the gold paragraph
-    (the excerpt around the sentence the reader scores best in it), and answerable against the dev
-    questions' other-article excerpts (`states(questions, [(title, excerpt)], name)` reads states)."""
+def dev_excerpts(dev: list[SquadQuestion], pool: list[Elsewhere], settings: Settings
+                 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What an excerpt judge is validated on, as (title, excerpt) per dev question: the excerpt around
+    the sentence the news reader scores best in its gold paragraph, and its other-article excerpt."""
     from rag.reader.score import Reader
 
     reader = Reader(threads=settings.index.torch_threads)
     best = [max(range(len(q.seconds)), key=reader.logits(q.text, q.seconds).__getitem__) for q in dev]
-    gold = [probe.logit(s.tolist()) for s in states(dev, [(q.article, excerpt(q.sentences, b))
-                                                          for q, b in zip(dev, best)], "dev")]
-    other = [probe.logit(s.tolist()) for s in states(
-        dev, [(e.title, excerpt(e.sentences, e.at)) for e in elsewhere(dev, pool)], "dev-elsewhere")]
+    return ([(q.article, excerpt(q.sentences, b)) for q, b in zip(dev, best)],
+            [(e.title, excerpt(e.sentences, e.at)) for e in elsewhere(dev, pool)])
+
+
+def dev_figures(dev: list[SquadQuestion], gold: list[float], other: list[float]) -> dict:
+    """An excerpt judge's logits for `dev_excerpts` as figures: AUROC answerable against unanswerable
+    with the gold paragraph, answerable against the other articles' excerpts, and the share of those
+    above 0."""
     answerable = [s for s, q in zip(gold, dev) if q.answer_at]
     unanswerable = [s for s, q in zip(gold, dev) if not q.answer_at]
     return {"dev_questions": len(dev), "dev_auroc_gold_paragraph": round(auroc(answerable, unanswerable), 4),
             "dev_auroc_against_elsewhere": round(auroc(answerable, other), 4),
             "dev_elsewhere_above_0": round(sum(s > 0 for s in other) / max(1, len(other)), 4)}
+
+
+def validate(probe: Probe, dev: list[SquadQuestion], pool: list[Elsewhere], states, settings: Settings) -> dict:
+    """The probe's figures on the dev split (`dev_figures`; `states(questions, [(title, excerpt)],
+    name)` reads states)."""
+    gold, other = dev_excerpts(dev, pool, settings)
+    return dev_figures(dev, [probe.logit(s.tolist()) for s in states(dev, gold, "dev")],
+                       [probe.logit(s.tolist()) for s in states(dev, other, "dev-elsewhere")])
 
 
 def train_excerpt_reader(settings: Settings, out: Path, work: Path, progress: bool = True,
