@@ -15,7 +15,6 @@ their SHA-256 is checked at every load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -44,20 +43,16 @@ def second_segment(title: str, excerpt: str) -> str:
 
 def load_layers(folder: Path) -> dict:
     """The stored layers of `folder` as float32 tensors, checked against its card's SHA-256."""
-    from safetensors.torch import load_file
+    from rag.reader.score import verified_layers
 
     fix = ("restore them with `git checkout -- rag/evidence/weights` (or retrain: `rag train-excerpt-student`), "
            "or set RAG_RANKER=rules")
-    path = folder / WEIGHTS
     try:
         expected = json.loads((folder / CARD).read_text(encoding="utf-8"))["weights_sha256"]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ExcerptStudentMissing(f"the excerpt student {path} or its card {CARD} is missing or unreadable "
+        raise ExcerptStudentMissing(f"the excerpt student's card {folder / CARD} is missing or unreadable "
                                     f"({exc}): {fix}") from exc
-    if digest != expected:
-        raise ExcerptStudentMissing(f"the excerpt student {path} does not match the SHA-256 in {CARD}: {fix}")
-    return {k: v.float() for k, v in load_file(str(path)).items()}
+    return verified_layers(folder / WEIGHTS, expected, "the excerpt student's weights", ExcerptStudentMissing, fix)
 
 
 class ExcerptStudent:

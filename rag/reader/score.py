@@ -37,18 +37,22 @@ def read_card(folder: Path) -> dict:
                             "`git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)") from exc
 
 
-def load_trained(folder: Path, card: dict | None = None) -> dict:
-    """The trained layers of a weights folder as float32 tensors, checked against the card's SHA-256."""
+def verified_layers(weights: Path, expected: str | None, what: str, error: type[RagError], fix: str) -> dict:
+    """The layers a MiniLM model's weights file stores (`what`: whose), as float32 tensors, checked
+    against the SHA-256 its card records (`expected`); `error` naming `fix` when missing or altered."""
     from safetensors.torch import load_file
 
-    card = card if card is not None else read_card(folder)
-    weights = folder / "reader.safetensors"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
-    if digest != card.get("weights_sha256"):
-        raise ReaderMissing(f"the reader's weights {weights} are missing or corrupt (SHA-256 {digest}, expected "
-                            f"{card.get('weights_sha256')}): restore them with "
-                            "`git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)")
+    if digest != expected:
+        raise error(f"{what} {weights} are missing or corrupt (SHA-256 {digest}, expected {expected}): {fix}")
     return {k: v.float() for k, v in load_file(str(weights)).items()}
+
+
+def load_trained(folder: Path, card: dict | None = None) -> dict:
+    """The trained layers of a weights folder as float32 tensors, checked against the card's SHA-256."""
+    card = card if card is not None else read_card(folder)
+    return verified_layers(folder / "reader.safetensors", card.get("weights_sha256"), "the reader's weights",
+                           ReaderMissing, "restore them with `git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)")
 
 
 class Reader:
