@@ -39,7 +39,7 @@ from rag.corpus import SUPPORTED_SUFFIXES, UploadRefused
 from rag.draft.extractive import extractive_text
 from rag.draft.prompting import declined, messages, passages_block, sentences_block
 from rag.eval.evaluate import CONFIGS as EVAL_CONFIGS
-from rag.evidence.learned import excerpt_student, learned_combiner
+from rag.evidence.learned import excerpt_student, learned_combiner, list_ranker
 from rag.evidence.gather import Gathered, Gatherer
 from rag.evidence.query_map import QueryMap
 from rag.evidence.retrieve import Filters, Retriever
@@ -88,7 +88,8 @@ class Assistant:
         combiner = self.reader.combiner if self.reader else learned_combiner(settings)
         if combiner is not None and combiner.reads_excerpts:
             excerpts = excerpts or excerpt_judge_for(settings)
-        self.gatherer = Gatherer(self.retriever, self.reader, combiner, excerpts if combiner is not None else None)
+        self.gatherer = Gatherer(self.retriever, self.reader, combiner, excerpts if combiner is not None else None,
+                                 chooser=list_ranker(settings, combiner))
         self.citer = Citer(self.retriever.embedder, self.generator if asks_model else None)
         nlp.warm()  # the answer-type checks' tagger, likewise
 
@@ -404,6 +405,34 @@ def train_query_map(out: Path, limit: int | None = None, progress: bool = True) 
     from rag.evidence.train_query_map import Recipe, train
 
     return train(out, Recipe(limit=limit), progress=progress)
+
+
+def train_list_ranker(out: Path, work: Path, limit: int | None = None, epochs: int | None = None,
+                      progress: bool = True) -> dict:
+    """`rag train-list-ranker`: gather the learned ranker's candidate lists for the news splits over
+    the BBC corpus in `work` (kept in `work/list_rows.json`, one split at a time, so a rerun asks only
+    what is missing), then train the list ranker on them (`rag.reader.list_train`); returns its card."""
+    import json
+
+    from rag.evidence.learned import WEIGHTS_DIR as EVIDENCE_WEIGHTS
+    from rag.llm.model_file import sha256_of
+    from rag.reader import news
+    from rag.reader.combiner import FILE as COMBINER_FILE, Combiner
+    from rag.reader.fit import rows_of
+    from rag.reader.list_train import ListRecipe, train
+
+    settings = news_corpus(work, progress)
+    kept = work / "list_rows.json"
+    rows = json.loads(kept.read_text(encoding="utf-8")) if kept.is_file() else {}
+    split, gatherer = news.split(news.read_articles()), Gatherer(Retriever(settings), describe=True)
+    for name in ("train", "fit", "dev"):
+        if name not in rows:
+            rows[name] = rows_of(getattr(split, name), lambda text: gatherer.gather(read(text, None, settings)).ranked,
+                                 settings.index.corpus_dir, progress)
+            kept.write_text(json.dumps(rows))
+    recipe = ListRecipe(limit=limit, **({"epochs": epochs} if epochs else {}))
+    return train(rows, Combiner.load(EVIDENCE_WEIGHTS), sha256_of(EVIDENCE_WEIGHTS / COMBINER_FILE), recipe, out,
+                 progress)
 
 
 def news_corpus(work: Path, progress: bool = True) -> Settings:

@@ -15,6 +15,8 @@ from rag.question.read import Question
 from rag.reader.combiner import Combiner
 from rag.reader.excerpt_reader import ExcerptReader, excerpt_in
 from rag.reader.excerpt_student import ExcerptStudent
+from rag.reader.list_ranker import ListRanker
+from rag.reader.model import second_segment
 from rag.reader.score import Reader
 from rag.schema import Passage
 
@@ -36,11 +38,13 @@ class Gatherer:
     """Gathers the evidence for questions from one retriever. `combiner`, when given, turns the best
     candidates' signals into the ranking and the answerability: the cheap signals alone
     (`RAG_RANKER=learned`), or with the scores of the `reader`, which reads them, and the `excerpts`
-    reader's judgement of the best (`RAG_RANKER=reader`). `describe`: the candidates' features
+    reader's judgement of the best (`RAG_RANKER=reader`). `chooser`: the list ranker, which chooses the
+    answer among the combiner's best (`RAG_LIST_RANKER`). `describe`: the candidates' features
     without a combiner (fitting one)."""
 
     def __init__(self, retriever: Retriever, reader: Reader | None = None, combiner: Combiner | None = None,
-                 excerpts: ExcerptReader | ExcerptStudent | None = None, describe: bool = False):
+                 excerpts: ExcerptReader | ExcerptStudent | None = None, describe: bool = False,
+                 chooser: ListRanker | None = None):
         if combiner is not None and excerpts is None and combiner.reads_excerpts:
             raise ValueError("the combiner's answerability head reads the excerpt reader's logit: pass `excerpts`")
         self.retriever = retriever
@@ -48,6 +52,7 @@ class Gatherer:
         self.combiner = combiner
         self.excerpts = excerpts
         self.describe = describe
+        self.chooser = chooser if combiner is not None else None
         self.idf = Idf(retriever.bm25.texts)
 
     def gather(self, question: Question, k: int | None = None, filters: Filters | None = None) -> Gathered:
@@ -67,14 +72,20 @@ class Gatherer:
 
     def _reranked(self, question: Question, ranked: list[Ranked]) -> list[Ranked]:
         """The combiner's shortlist judged by the excerpt reader or student (each its `judged` logit), and the
-        candidate the combiner chooses among them moved first: the answer the extractive draft gives."""
+        candidate the combiner (or, with one, the list ranker) chooses among them moved first: the answer
+        the extractive draft gives. The answerability reads the combiner's choice either way."""
         read = [r for r in ranked if r.features is not None]
-        if self.combiner is None or self.excerpts is None or not read:
+        if self.combiner is None or not read:
             return ranked
         rows = [r.features for r in read]
-        for at in self.combiner.shortlist(rows, self.combiner.judged_when_answering):
-            s = read[at].sentence
-            read[at].judged = self.excerpts.logit(question.alone.reading, s.passage.title,
-                                                  excerpt_in(s.paragraph(), s.text))
-        chosen = read[self.combiner.chosen(rows, [r.judged for r in read])]
+        if self.excerpts is not None:
+            for at in self.combiner.shortlist(rows, self.combiner.judged_when_answering):
+                s = read[at].sentence
+                read[at].judged = self.excerpts.logit(question.alone.reading, s.passage.title,
+                                                      excerpt_in(s.paragraph(), s.text))
+        if self.chooser is not None:
+            seconds = [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title) for r in read]
+            chosen = read[self.chooser.choose(question.alone.wording, self.combiner, rows, seconds)]
+        else:
+            chosen = read[self.combiner.chosen(rows, [r.judged for r in read])]
         return [chosen] + [r for r in ranked if r is not chosen]

@@ -1,6 +1,8 @@
-"""The learned ranker's combiner (`RAG_RANKER=learned`, the default) and the excerpt student its head
-weighs: loaded from their weights folder, checked, and one error naming the fix when they cannot serve. Its model card is
-rag/evidence/weights/README.md; `rag fit-combiner --cheap` fits it (`rag.reader.fit`)."""
+"""The learned ranker's combiner (`RAG_RANKER=learned`, the default), the excerpt student its head
+weighs and the list ranker that chooses its answer: loaded from their weights folder, checked, and
+one error naming the fix when they cannot serve. Their model card is rag/evidence/weights/README.md;
+`rag fit-combiner --cheap` fits the combiner (`rag.reader.fit`), `rag train-list-ranker` trains the
+list ranker (`rag.reader.list_train`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from index.settings import Settings
 from rag.evidence.query_map import WEIGHTS_DIR
 from rag.reader.combiner import Combiner
 from rag.reader.excerpt_student import ExcerptStudent
+from rag.reader.list_ranker import ListRanker
 
 
 class CombinerMissing(RagError):
@@ -44,3 +47,19 @@ def excerpt_student(settings: Settings, combiner: Combiner | None) -> ExcerptStu
     student = ExcerptStudent(settings.answer.combiner_path or WEIGHTS_DIR, threads=settings.index.torch_threads)
     student.load()
     return student
+
+
+LIST_RANKER_DIR = WEIGHTS_DIR / "list_ranker"
+
+
+def list_ranker(settings: Settings, combiner: Combiner | None) -> ListRanker | None:
+    """The list ranker that chooses the answer among the learned ranker's best candidates
+    (`rag.reader.list_ranker`), its model loaded now; None with another ranker or RAG_LIST_RANKER=false.
+    One error naming the fix when its weights are missing or altered."""
+    if combiner is None or settings.answer.ranker != "learned" or not settings.answer.list_ranker:
+        return None
+    fix = ("restore it with `git checkout -- rag/evidence/weights` (or retrain: `rag train-list-ranker`), "
+           "or set RAG_LIST_RANKER=false")
+    ranker = ListRanker(LIST_RANKER_DIR, threads=settings.index.torch_threads, fix=fix)
+    ranker.load()
+    return ranker

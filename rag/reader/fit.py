@@ -26,6 +26,7 @@ from rag.eval.metrics import auroc, locate, overlaps
 from rag.reader import news
 from rag.reader.combiner import SHORTLIST, Combiner, calibrate, fit, fit_excerpt_weight, fit_head, fit_rerank
 from rag.reader.excerpt_reader import excerpt_in
+from rag.reader.model import second_segment
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,13 @@ def described(ranked: Sequence) -> list:
 
 
 def kept_row(kind: str, answerable: bool, question: str, read: list, labels: list[int] | None = None) -> dict:
-    """One question's kept row: its described candidates' features, what the excerpt reader would read
-    of each, and their labels (all 0 when not given: no candidate of an unanswerable question answers)."""
+    """One question's kept row: its described candidates' features, what the excerpt reader and the
+    list ranker would read of each, and their labels (all 0 when not given: no candidate of an
+    unanswerable question answers)."""
     return {"kind": kind, "answerable": answerable, "question": question, "features": [r.features for r in read],
-            "excerpts": [excerpt_of(r) for r in read], "labels": labels if labels is not None else [0] * len(read)}
+            "excerpts": [excerpt_of(r) for r in read],
+            "readings": [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title) for r in read],
+            "labels": labels if labels is not None else [0] * len(read)}
 
 
 def excerpt_of(candidate) -> list[str]:
@@ -280,8 +284,6 @@ def mine_negatives(questions: list[dict], gather: Gather, corpus: Path, per_ques
     distractors the reader meets in the product (other stories on the same topic), which the
     article's own sentences never show it."""
     from tqdm import tqdm
-
-    from rag.reader.model import second_segment
 
     out = []
     for q in tqdm(questions, desc="mine", unit="q", disable=not progress):

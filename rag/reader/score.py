@@ -27,14 +27,17 @@ class ReaderMissing(RagError):
     """The reader's weights are missing or do not match their recorded SHA-256."""
 
 
-def read_card(folder: Path) -> dict:
-    """reader.json of a weights folder (recipe, SHA-256, temperature, validation figures)."""
+READER_FIX = "restore it with `git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)"
+
+
+def read_card(folder: Path, fix: str = READER_FIX) -> dict:
+    """reader.json of a weights folder (recipe, SHA-256, temperature, validation figures); `fix`: what
+    the error says to do when it is missing."""
     path = folder / "reader.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ReaderMissing(f"the reader's card {path} is missing or unreadable: restore it with "
-                            "`git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)") from exc
+        raise ReaderMissing(f"the card {path} is missing or unreadable: {fix}") from exc
 
 
 def verified_layers(weights: Path, expected: str | None, what: str, error: type[RagError], fix: str) -> dict:
@@ -48,19 +51,20 @@ def verified_layers(weights: Path, expected: str | None, what: str, error: type[
     return {k: v.float() for k, v in load_file(str(weights)).items()}
 
 
-def load_trained(folder: Path, card: dict | None = None) -> dict:
+def load_trained(folder: Path, card: dict | None = None, fix: str = READER_FIX) -> dict:
     """The trained layers of a weights folder as float32 tensors, checked against the card's SHA-256."""
-    card = card if card is not None else read_card(folder)
-    return verified_layers(folder / "reader.safetensors", card.get("weights_sha256"), "the reader's weights",
-                           ReaderMissing, "restore them with `git checkout -- rag/reader/weights` (or retrain: `rag train-reader`)")
+    card = card if card is not None else read_card(folder, fix)
+    return verified_layers(folder / "reader.safetensors", card.get("weights_sha256"), "the weights",
+                           ReaderMissing, fix)
 
 
 class Reader:
     """Scores (question, sentence) pairs with calibrated probabilities; load once, score many times."""
 
-    def __init__(self, folder: Path = WEIGHTS_DIR, threads: int = 1):
+    def __init__(self, folder: Path = WEIGHTS_DIR, threads: int = 1, fix: str = READER_FIX):
         self.folder = Path(folder)
-        self.card = read_card(self.folder)
+        self.fix = fix  # what an error says to do when the weights are missing or altered
+        self.card = read_card(self.folder, fix)
         self.threads = threads
         self.temperature = float(self.card.get("temperature", 1.0))
 
@@ -79,11 +83,11 @@ class Reader:
 
         torch.set_num_threads(self.threads)
         network = build_network(packaged_model_path())
-        trained = load_trained(self.folder, self.card)
+        trained = load_trained(self.folder, self.card, self.fix)
         missing = set(trained) - set(network.state_dict())
         if missing:
-            raise ReaderMissing(f"the reader's weights in {self.folder} do not fit the base model "
-                                f"({sorted(missing)[:3]}): retrain with `rag train-reader`")
+            raise ReaderMissing(f"the weights in {self.folder} do not fit the base model "
+                                f"({sorted(missing)[:3]}): {self.fix}")
         network.load_state_dict(trained, strict=False)
         log.info("reader loaded from %s", self.folder)
         return network.eval()

@@ -1,0 +1,75 @@
+"""The list ranker (`RAG_LIST_RANKER`): the news reader fine-tuned on the learned ranker's candidate
+lists chooses the answer among the combiner's best, and leaves the answerability to its head."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.evidence.learned import LIST_RANKER_DIR, WEIGHTS_DIR, learned_combiner, list_ranker
+from rag.llm.model_file import sha256_of
+from rag.reader.combiner import Combiner
+from rag.reader.list_ranker import ListRanker, stacked_choice
+from rag.reader.list_train import ListRecipe, list_loss, train, training_lists
+from rag.reader.score import ReaderMissing
+
+QA = Path(__file__).resolve().parent.parent / "eval" / "qa.jsonl"
+
+
+
+
+def test_the_stacked_choice_weighs_the_list_ranker_against_the_combined_logit():
+    combined = [2.0, 1.0, 0.5, 3.0]
+    assert stacked_choice(combined, {0: 0.0, 1: 0.0, 2: 0.0}, 1.0) == 0  # only those read can be chosen
+    assert stacked_choice(combined, {0: -1.0, 1: 1.5, 2: 0.0}, 1.0) == 1
+    assert stacked_choice(combined, {0: -1.0, 1: 1.5, 2: 0.0}, 0.0) == 0  # weight 0: the combiner's choice
+
+
+def test_the_list_loss_rewards_the_evidence_or_none():
+    import torch
+
+    logits = torch.tensor([3.0, -1.0, 0.0])
+    assert list_loss(logits, [1, 0, 0]) < list_loss(logits, [0, 1, 0])
+    assert list_loss(torch.tensor([-3.0, -3.0]), [0, 0]) < list_loss(torch.tensor([3.0, 3.0]), [0, 0])  # "none"
+    assert training_lists([{"readings": ["a"], "labels": [0], "answerable": True},
+                           {"readings": ["a"], "labels": [0], "answerable": False},
+                           {"readings": [], "labels": [], "answerable": False}]) == [
+        {"readings": ["a"], "labels": [0], "answerable": False}]  # answerable without its evidence read: no target
+
+
+
+
+
+
+def _seed_rows(retriever, seed_settings) -> list[dict]:
+    """The learned ranker's lists for the studied seed questions, labelled by the answer's aliases."""
+    from rag.evidence.gather import Gatherer
+    from rag.question.read import read
+    from rag.reader.fit import described, kept_row
+
+    gatherer = Gatherer(retriever, describe=True)
+    rows = []
+    for q in [json.loads(line) for line in QA.read_text(encoding="utf-8").splitlines()][:10]:
+        found = described(gatherer.gather(read(q["question"], None, seed_settings)).ranked)
+        names = q.get("answer_aliases") or []
+        labels = [int(q["answerable"] and any(a in r.sentence.text for a in names)) for r in found]
+        rows.append(kept_row(q["kind"], q["answerable"], q["question"], found, labels))
+    return rows
+
+
+def test_training_the_list_ranker_a_few_steps_on_a_slice_and_resuming(seed_settings, retriever, tmp_path, caplog):
+    rows = _seed_rows(retriever, seed_settings)
+    assert training_lists(rows)
+    combiner = Combiner.load(WEIGHTS_DIR)
+    recipe = ListRecipe(limit=4, epochs=1, batch_size=2, stack_weights=[0.0, 1.0])
+    card = train({"train": rows, "fit": rows, "dev": rows}, combiner, "sha", recipe, tmp_path, progress=False)
+    assert card["lists"]["train"] == 4 and card["stack_weight"] in (0.0, 1.0)
+    assert sha256_of(tmp_path / "reader.safetensors") == card["weights_sha256"]
+    assert ListRanker(tmp_path).reader.logits("Who?", ["Someone. [SEP] A title"])
+    with caplog.at_level("INFO", logger="rag.reader.train"):
+        again = train({"train": rows, "fit": rows, "dev": rows}, combiner, "sha", recipe, tmp_path, progress=False)
+    assert "at step 2" in caplog.text  # resumed from its last checkpoint: nothing trained again
+    assert again["weights_sha256"] == card["weights_sha256"]
