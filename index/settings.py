@@ -112,7 +112,7 @@ class AnswerSettings(_Group):
                                     "highest threshold refusing at most 5% of its answerable questions).")
     combiner_path: Path | None = Field(None, description="With RAG_RANKER=learned, the folder with its combiner.json; "
                                        "unset = the committed one (rag/evidence/weights).")
-    list_ranker: bool = Field(False, description="With RAG_RANKER=learned, the list ranker (the news reader fine-tuned "
+    list_ranker: bool = Field(True, description="With RAG_RANKER=learned, the list ranker (the news reader fine-tuned "
                               "on the combiner's candidate lists, rag/evidence/weights/list_ranker, `rag "
                               "train-list-ranker`) chooses the answer among the combiner's best 3 (~0.05 s a "
                               "question); false: the combiner's best. Figures in the README.")

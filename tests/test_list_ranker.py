@@ -19,6 +19,14 @@ from rag.reader.score import ReaderMissing
 QA = Path(__file__).resolve().parent.parent / "eval" / "qa.jsonl"
 
 
+def test_the_committed_list_ranker_matches_its_card_and_stacks_on_the_committed_combiner():
+    card = json.loads((LIST_RANKER_DIR / "reader.json").read_text())
+    assert sha256_of(LIST_RANKER_DIR / "reader.safetensors") == card["weights_sha256"]
+    assert (LIST_RANKER_DIR / "reader.safetensors").stat().st_size <= 50 * 2**20
+    assert card["combiner_sha256"] == sha256_of(WEIGHTS_DIR / "combiner.json")  # its stack weight was chosen on it
+    assert card["reads"] == 3 and card["stack_weight"] > 0
+    figures = card["validation"]
+    assert figures["fit_stacked"]["first"] > figures["fit_combiner_alone"]["first"]
 
 
 def test_the_stacked_choice_weighs_the_list_ranker_against_the_combined_logit():
@@ -40,8 +48,39 @@ def test_the_list_loss_rewards_the_evidence_or_none():
         {"readings": ["a"], "labels": [0], "answerable": False}]  # answerable without its evidence read: no target
 
 
+def test_the_list_ranker_chooses_among_the_combiner_s_best_and_leaves_the_answerability_alone(seed_settings, retriever):
+    from rag.pipeline import Assistant
+    from rag.question.read import read
+
+    assistant = Assistant(seed_settings, retriever=retriever, generator=None, mode="extractive")
+    assert isinstance(assistant.gatherer.chooser, ListRanker)
+    plain = Assistant(seed_settings.changed(answer={"list_ranker": False}), retriever=retriever, generator=None,
+                      mode="extractive")
+    assert plain.gatherer.chooser is None
+    for q in [json.loads(line) for line in QA.read_text(encoding="utf-8").splitlines()][:12]:
+        question = read(q["question"], None, seed_settings)
+        chosen, combined = assistant.gatherer.gather(question), plain.gatherer.gather(question)
+        assert chosen.answerability == combined.answerability
+        best3 = sorted((r for r in combined.ranked if r.features), key=lambda r: -r.probability)[:3]
+        assert chosen.ranked[0].sentence.key in {r.sentence.key for r in best3}
+    answer = assistant.ask("Who is the leader of Kata'ib Sayyid al-Shuhada?")
+    assert not answer.refused and "Abu Alaa al-Walaei" in answer.answer
 
 
+def test_a_missing_or_altered_list_ranker_gives_one_clear_error(seed_settings, tmp_path):
+    combiner = learned_combiner(seed_settings)
+    assert list_ranker(seed_settings.changed(answer={"list_ranker": False}), combiner) is None
+    assert list_ranker(seed_settings.changed(answer={"ranker": "rules"}), None) is None
+    with pytest.raises(ReaderMissing, match="rag train-list-ranker"):
+        ListRanker(tmp_path, fix="retrain: `rag train-list-ranker`")  # no card at all
+    card = json.loads((LIST_RANKER_DIR / "reader.json").read_text())
+    (tmp_path / "reader.json").write_text(json.dumps({k: v for k, v in card.items() if k != "stack_weight"}))
+    with pytest.raises(ReaderMissing, match="stack_weight"):
+        ListRanker(tmp_path, fix="retrain")
+    shutil.copy(LIST_RANKER_DIR / "reader.json", tmp_path)
+    (tmp_path / "reader.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ReaderMissing, match="missing or corrupt"):
+        ListRanker(tmp_path, fix="retrain").load()
 
 
 def _seed_rows(retriever, seed_settings) -> list[dict]:

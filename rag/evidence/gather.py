@@ -65,24 +65,31 @@ class Gatherer:
         candidates = [c for c in sentences if c.key not in held_back and not is_instruction_like(c.text)]
         vectors = self.retriever.sentence_vectors(passages, [c.text for c in candidates])
         q_vector = self.retriever.query_vector(question.alone.reading)
-        ranked = self._reranked(question, rank_sentences(question, q_vector, candidates, vectors, self.idf,
-                                                         self.reader, self.combiner, self.describe))
-        return Gathered(question, passages, candidates, vectors, ranked,
-                        answerability(ranked, question.expected.kind, self.combiner), addressed)
+        ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner,
+                                self.describe)
+        self._judge(question, ranked)
+        judged = answerability(ranked, question.expected.kind, self.combiner)  # in the combiner's order (ties)
+        return Gathered(question, passages, candidates, vectors, self._chosen_first(question, ranked), judged,
+                        addressed)
 
-    def _reranked(self, question: Question, ranked: list[Ranked]) -> list[Ranked]:
-        """The combiner's shortlist judged by the excerpt reader or student (each its `judged` logit), and the
-        candidate the combiner (or, with one, the list ranker) chooses among them moved first: the answer
-        the extractive draft gives. The answerability reads the combiner's choice either way."""
+    def _judge(self, question: Question, ranked: list[Ranked]) -> None:
+        """The combiner's shortlist judged by the excerpt reader or student (each its `judged` logit)."""
+        read = [r for r in ranked if r.features is not None]
+        if self.combiner is None or self.excerpts is None or not read:
+            return
+        for at in self.combiner.shortlist([r.features for r in read], self.combiner.judged_when_answering):
+            s = read[at].sentence
+            read[at].judged = self.excerpts.logit(question.alone.reading, s.passage.title,
+                                                  excerpt_in(s.paragraph(), s.text))
+
+    def _chosen_first(self, question: Question, ranked: list[Ranked]) -> list[Ranked]:
+        """The candidate the combiner (or, with one, the list ranker) chooses among those judged moved
+        first: the answer the extractive draft gives. The answerability reads the combiner's choice
+        either way."""
         read = [r for r in ranked if r.features is not None]
         if self.combiner is None or not read:
             return ranked
         rows = [r.features for r in read]
-        if self.excerpts is not None:
-            for at in self.combiner.shortlist(rows, self.combiner.judged_when_answering):
-                s = read[at].sentence
-                read[at].judged = self.excerpts.logit(question.alone.reading, s.passage.title,
-                                                      excerpt_in(s.paragraph(), s.text))
         if self.chooser is not None:
             seconds = [second_segment(r.sentence.text, r.sentence.before, r.sentence.passage.title) for r in read]
             chosen = read[self.chooser.choose(question.alone.wording, self.combiner, rows, seconds)]

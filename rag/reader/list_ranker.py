@@ -9,7 +9,8 @@ question's candidates and a "none" slot (`rag.reader.list_train`). It reads the 
 best candidates as the reader reads a sentence (`model.second_segment`), and the answer is the one
 with the highest combined logit plus `stack_weight` times its logit; both numbers are on its card,
 chosen on the fit split (questions it never trained on). It does not touch the answerability: the
-head still reads the combiner's best candidate.
+head still reads the combiner's best candidate. It runs in bfloat16 where the CPU has it
+(`index.precision`).
 
 The weights folder is a reader's (reader.safetensors and reader.json, `rag.reader.score`), its card
 adding "reads" and "stack_weight".
@@ -34,7 +35,7 @@ class ListRanker:
     """The list ranker's weights and stacking, loaded once; `choose` per question."""
 
     def __init__(self, folder: Path, threads: int = 1, fix: str = ""):
-        self.reader = Reader(folder, threads, fix)
+        self.reader = Reader(folder, threads, fix, fast=True)
         try:
             self.reads = int(self.reader.card["reads"])
             self.weight = float(self.reader.card["stack_weight"])

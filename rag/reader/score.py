@@ -16,6 +16,7 @@ from pathlib import Path
 
 from index.embed import offline, packaged_model_path
 from index.errors import RagError
+from index.precision import fastest
 from rag.reader.combiner import Combiner
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,10 @@ def load_trained(folder: Path, card: dict | None = None, fix: str = READER_FIX) 
 class Reader:
     """Scores (question, sentence) pairs with calibrated probabilities; load once, score many times."""
 
-    def __init__(self, folder: Path = WEIGHTS_DIR, threads: int = 1, fix: str = READER_FIX):
+    def __init__(self, folder: Path = WEIGHTS_DIR, threads: int = 1, fix: str = READER_FIX, fast: bool = False):
         self.folder = Path(folder)
         self.fix = fix  # what an error says to do when the weights are missing or altered
+        self.fast = fast  # bfloat16 where the CPU has it (`index.precision.fastest`)
         self.card = read_card(self.folder, fix)
         self.threads = threads
         self.temperature = float(self.card.get("temperature", 1.0))
@@ -90,7 +92,7 @@ class Reader:
                                 f"({sorted(missing)[:3]}): {self.fix}")
         network.load_state_dict(trained, strict=False)
         log.info("reader loaded from %s", self.folder)
-        return network.eval()
+        return fastest(network.eval()) if self.fast else network.eval()
 
     @cached_property
     def combiner(self) -> Combiner:
