@@ -363,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fit_combiner)
 
     p = sub.add_parser("train-list-ranker", help="train the list ranker, which chooses the learned ranker's answer "
-                       "among its best candidates (~10 minutes asking the BBC corpus, then ~35 minutes training)")
+                       "among its best candidates (~8 minutes asking the BBC corpus, then ~38 minutes training)")
     p.add_argument("--out", type=Path, default=Path(".rag/list-ranker"),
                    help="folder for the weights, their card and the checkpoint (default .rag/list-ranker; the product "
                         "reads rag/evidence/weights/list_ranker)")
