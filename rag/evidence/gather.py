@@ -68,8 +68,9 @@ class Gatherer:
         ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner,
                                 self.describe)
         self._judge(question, ranked)
-        judged = answerability(ranked, question.expected.kind, self.combiner)  # in the combiner's order (ties)
-        return Gathered(question, passages, candidates, vectors, self._chosen_first(question, ranked), judged,
+        gate = answerability(ranked, question.expected.kind, self.combiner)  # before the list ranker's choice
+        # moves first: equally probable candidates (copies of one story) keep the combiner's order
+        return Gathered(question, passages, candidates, vectors, self._chosen_first(question, ranked), gate,
                         addressed)
 
     def _judge(self, question: Question, ranked: list[Ranked]) -> None:

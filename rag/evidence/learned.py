@@ -13,6 +13,8 @@ from rag.reader.combiner import Combiner
 from rag.reader.excerpt_student import ExcerptStudent
 from rag.reader.list_ranker import ListRanker
 
+LIST_RANKER_DIR = WEIGHTS_DIR / "list_ranker"
+
 
 class CombinerMissing(RagError):
     """The learned ranker's combiner is missing, unreadable or fitted on other features."""
@@ -47,9 +49,6 @@ def excerpt_student(settings: Settings, combiner: Combiner | None) -> ExcerptStu
     student = ExcerptStudent(settings.answer.combiner_path or WEIGHTS_DIR, threads=settings.index.torch_threads)
     student.load()
     return student
-
-
-LIST_RANKER_DIR = WEIGHTS_DIR / "list_ranker"
 
 
 def list_ranker(settings: Settings, combiner: Combiner | None) -> ListRanker | None:

@@ -34,7 +34,7 @@ def stacked_choice(combined: Sequence[float], logits: dict[int, float], weight: 
 class ListRanker:
     """The list ranker's weights and stacking, loaded once; `choose` per question."""
 
-    def __init__(self, folder: Path, threads: int = 1, fix: str = ""):
+    def __init__(self, folder: Path, threads: int = 1, fix: str = "retrain it with `rag train-list-ranker`"):
         self.reader = Reader(folder, threads, fix, fast=True)
         try:
             self.reads = int(self.reader.card["reads"])
