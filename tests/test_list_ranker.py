@@ -30,10 +30,11 @@ def test_the_committed_list_ranker_matches_its_card_and_stacks_on_the_committed_
 
 
 def test_the_stacked_choice_weighs_the_list_ranker_against_the_combined_logit():
-    combined = [2.0, 1.0, 0.5, 3.0]
-    assert stacked_choice(combined, {0: 0.0, 1: 0.0, 2: 0.0}, 1.0) == 0  # only those read can be chosen
-    assert stacked_choice(combined, {0: -1.0, 1: 1.5, 2: 0.0}, 1.0) == 1
-    assert stacked_choice(combined, {0: -1.0, 1: 1.5, 2: 0.0}, 0.0) == 0  # weight 0: the combiner's choice
+    combiner = Combiner(weights=[0.0, 0.0, 1.0, 0, 0, 0, 0, 0], bias=0.0)  # the combined logit is the similarity
+    rows = [[0, 0, s, 0, 0, 0, 0, 0] for s in (2.0, 1.0, 0.5, 3.0)]
+    assert stacked_choice(combiner, rows, {0: 0.0, 1: 0.0, 2: 0.0}, 1.0) == 0  # only those read can be chosen
+    assert stacked_choice(combiner, rows, {0: -1.0, 1: 1.5, 2: 0.0}, 1.0) == 1
+    assert stacked_choice(combiner, rows, {0: -1.0, 1: 1.5, 2: 0.0}, 0.0) == 0  # weight 0: the combiner's choice
 
 
 def test_the_list_loss_rewards_the_evidence_or_none():
@@ -76,6 +77,9 @@ def test_a_missing_or_altered_list_ranker_gives_one_clear_error(seed_settings, t
     card = json.loads((LIST_RANKER_DIR / "reader.json").read_text())
     (tmp_path / "reader.json").write_text(json.dumps({k: v for k, v in card.items() if k != "stack_weight"}))
     with pytest.raises(ReaderMissing, match="stack_weight"):
+        ListRanker(tmp_path, fix="retrain")
+    (tmp_path / "reader.json").write_text(json.dumps({**card, "reads": 0}))
+    with pytest.raises(ReaderMissing, match="at least one candidate"):
         ListRanker(tmp_path, fix="retrain")
     shutil.copy(LIST_RANKER_DIR / "reader.json", tmp_path)
     (tmp_path / "reader.safetensors").write_bytes(b"not weights")

@@ -134,13 +134,11 @@ def _finish(network, tokenizer, split, articles, pool, out: Path, limit, setting
             epochs: int) -> dict:
     """Write the changed layers (fp16) and the card with the dev figures."""
     import torch
-    from safetensors.torch import save_file
 
-    from rag.reader.model import trained_names
+    from rag.reader.model import save_trained
 
     network.eval()
-    names = set(trained_names(network))
-    save_file({k: v.half().contiguous() for k, v in network.state_dict().items() if k in names}, str(out / WEIGHTS))
+    save_trained(network, out / WEIGHTS)
     dev = news.reader_questions(split.dev, articles, "bbcqa-dev")[:limit]
 
     def logits(judged: list[tuple[str, str]]) -> list[float]:

