@@ -69,11 +69,14 @@ def mean_pool(tokens, mask):
 
 
 class Embedder:
-    """Embeds passages and queries as unit vectors; counts wordpieces for chunk sizing."""
+    """Embeds passages and queries as unit vectors; counts wordpieces for chunk sizing. `traced`:
+    questions are embedded by the model traced by TorchScript (`Traced`), which a server answering
+    many clients wants and one question does not (tracing costs ~0.7 s a model; see `for_questions`)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, traced: bool = False):
         self.settings = settings
         self.path = model_path(settings)
+        self.traced = traced
 
     @cached_property
     def model(self):
@@ -148,12 +151,12 @@ class Embedder:
 
     @cached_property
     def query_model(self):
-        """The model questions are embedded with, one at a time: the model traced by TorchScript
-        (`Traced`). Under 20 clients the question's embedding was 44% of the server's busy time
+        """The model questions are embedded with, one at a time: with `traced`, the model traced by
+        TorchScript (`Traced`), else the model itself (the same floats). Under 20 clients the question's embedding was 44% of the server's busy time
         (2026-12-07). A bfloat16 copy (16.6 -> 10.7 ms a question alone) was tried and not kept: its
         ~1e-4 difference changed which passage came fifth for a test conversation's follow-up, and
         the eager model holds the interpreter lock, so the traced float32 one serves more under load."""
-        return for_questions(self.model, self.tokenizer)
+        return for_questions(self.model, self.tokenizer, self.traced)
 
     def _passes(self, texts: list[str], progress: bool, model=None):
         """(indices into `texts`, token embeddings, attention mask) per forward pass of `BATCH_SIZE` texts
@@ -182,9 +185,13 @@ class Embedder:
         return lru_cache(maxsize=32)(lambda text: tuple(self.embed([text], model=self.query_model)[0]))
 
 
-def for_questions(model, tokenizer):
-    """`model` traced (`Traced`) for one question at a time, or, if tracing fails, `model` itself
-    (the same vectors, a busy server slower), with a warning."""
+def for_questions(model, tokenizer, traced: bool):
+    """With `traced`, `model` traced (`Traced`) for one question at a time, or, if tracing fails,
+    `model` itself (the same vectors, a busy server slower), with a warning; without, `model` itself.
+    Tracing pays only under load: it added 0.5-1.5 s to a cold `rag ask` (9.9 / 11.0 s traced, 9.3 /
+    9.4 s not, the query map's model traced too; 2026-12-07, 2-core AMD EPYC)."""
+    if not traced:
+        return model
     try:
         return Traced(model, tokenizer)
     except Exception as exc:  # noqa: BLE001 -- whatever stops tracing, the eager model gives the same vectors

@@ -185,7 +185,7 @@ class Library:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.embedder = Embedder(settings)
+        self.embedder = Embedder(settings, traced=True)  # many clients' questions: see `Embedder.traced`
         self.lock = threading.Lock()
         self._retriever: Retriever | None = None
         self._generators: dict[str, object] = {}

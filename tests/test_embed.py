@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from index.embed import Embedder
+from index.embed import Embedder, Traced
 from index.errors import ModelMissing
 from index.settings import IndexSettings, Settings
 
@@ -37,8 +37,12 @@ def test_vectors_are_sentence_transformers_own(embedder, texts):
 
 def test_a_question_vector_is_the_one_its_text_gets_as_a_passage(embedder, texts):
     questions = ["Who?", "What did the Iraqi foreign minister say about the talks with Washington?"] + texts[5:25]
-    for question in questions:  # the traced model (index.embed.Traced): the same floats
-        assert np.array_equal(np.array(embedder.embed_query(question)), np.array(embedder.embed([question])[0]))
+    traced = Embedder(Settings(), traced=True)  # a server's (index.embed.Traced): the same floats
+    assert isinstance(traced.query_model, Traced) and not isinstance(embedder.query_model, Traced)
+    for question in questions:
+        passage = np.array(embedder.embed([question])[0])
+        assert np.array_equal(np.array(embedder.embed_query(question)), passage)
+        assert np.array_equal(np.array(traced.embed_query(question)), passage)
 
 
 def test_a_folder_that_is_not_a_mean_pooled_model_is_refused(tmp_path):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from index.embed import Embedder, Traced
 from index.settings import Settings
 from rag.evidence.query_map import CARD_FILE, WEIGHTS_DIR, WEIGHTS_FILE, QueryMap, QueryMapMissing
 from rag.evidence.train_query_map import Recipe, embedded, examples, ranks, train
@@ -33,6 +34,8 @@ def test_a_mapped_question_is_a_unit_vector_of_the_same_size(embedder):
     mapped = QueryMap.load(embedder).vector("Who leads the board of the mining firm?")
     assert len(mapped) == len(vector) and abs(np.linalg.norm(mapped) - 1) < 1e-5
     assert 0.5 < float(np.dot(mapped, vector)) < 0.999  # moved, but near the packaged model's vector
+    served = QueryMap.load(Embedder(Settings(), traced=True))  # a server's: traced, the same floats
+    assert isinstance(served.model, Traced) and served.vector("Who leads the board of the mining firm?") == mapped
 
 
 def test_odd_questions_get_unit_vectors(embedder):

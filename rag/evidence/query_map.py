@@ -67,14 +67,15 @@ class QueryMap:
 
     @cached_property
     def model(self):
-        """The embedding model with the tuned layers in place of its own, traced for one question."""
+        """The embedding model with the tuned layers in place of its own, traced for one question when
+        the embedder's is (`Embedder.traced`)."""
         tuned = copy.deepcopy(self.embedder.model)
         own = {k for k in tuned.state_dict() if not k.startswith(FROZEN)}
         if set(self.layers) != own:
             raise QueryMapMissing(f"the query map's layers do not fit the embedding model {self.embedder.path}: "
                                   "retrain it for this model (`rag train-query-map`), or set RAG_QUERY_MAP=false")
         tuned.load_state_dict({k: v.float() for k, v in self.layers.items()}, strict=False)
-        return for_questions(tuned.eval(), self.embedder.tokenizer)
+        return for_questions(tuned.eval(), self.embedder.tokenizer, self.embedder.traced)
 
     def vector(self, question: str) -> list[float]:
         """The question's unit vector (the last few are remembered, like the embedder's)."""
