@@ -1,11 +1,11 @@
 """BBC QA benchmark: the reader's dev split of labelled news questions asked against all 2,225 BBC articles.
 
-`python -m bench.bbc_qa [--workdir DIR] [--local N] [--split dev|train] [--limit N] [--out FILE]`
+`python -m bench.bbc_qa [--workdir DIR] [--local N] [--split dev|heldout|train] [--limit N] [--out FILE]`
 
 The corpus is `bench.bbc`'s (one Markdown file per article) and is indexed incrementally in
 `--workdir` (default `.rag/bbc`, shared with `rag fit-combiner`; the first build takes ~5-10 minutes on 2 cores, later runs
 reuse it). The questions are the dev split of `rag.reader.news` (whole articles the reader never
-trains on), each asked against the whole corpus, never against its own article, with default
+trains on; `--split heldout`: the 600 held-out questions nothing is tuned on, `eval/bbcqa/heldout-*`), each asked against the whole corpus, never against its own article, with default
 settings and `rag eval`'s scoring (`rag.eval.evaluate`). Reported overall and per kind:
 
 - the passage holding the evidence sentence among the top 5 (answerable questions);
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bbc_qa", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".rag" / "bbc",
                         help="corpus, index and results (kept between runs; default .rag/bbc, as `rag fit-combiner`)")
-    parser.add_argument("--split", choices=("dev", "train"), default="dev", help="which questions (default dev)")
+    parser.add_argument("--split", choices=("dev", "heldout", "train"), default="dev",
+                        help="which questions (default dev; heldout: the larger set nothing is tuned on)")
     parser.add_argument("--limit", type=int, help="a random sample of N questions of the split")
     parser.add_argument("--local", type=int, default=0, help="also ask the local model a sample of N questions")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")

@@ -23,15 +23,19 @@ def test_written_news_questions_quote_their_articles_and_stay_off_dev_reserved_a
     assert len(news.written_files()) >= 7
     for path in news.written_files():
         assert news.problems(news.read_lines(path), articles, reserved) == [], path.name
+    for path in news.heldout_files():
+        assert news.problems(news.read_lines(path), articles, reserved) == [], path.name
     split = news.split(articles)
     texts = {name: {articles[q["article_id"]]["text"] for q in part} for name, part in
-             (("train", split.train), ("fit", split.fit), ("dev", split.dev))}
+             (("train", split.train), ("fit", split.fit), ("dev", split.dev), ("heldout", split.heldout))}
     assert not texts["train"] & texts["dev"] and not texts["fit"] & texts["dev"] and not texts["train"] & texts["fit"]
+    assert not texts["heldout"] & (texts["train"] | texts["fit"] | texts["dev"])
+    assert len(split.heldout) == sum(len(news.read_lines(p)) for p in news.heldout_files()) >= 600
     assert len({q["article_id"] for q in split.dev}) >= 30 and len(split.dev) >= 180
     reserved_texts = {articles[a]["text"] for a in reserved}
-    assert not reserved_texts & (texts["train"] | texts["fit"] | texts["dev"])
+    assert not reserved_texts & (texts["train"] | texts["fit"] | texts["dev"] | texts["heldout"])
     seeds = [p.read_text(encoding="utf-8") for p in (Path(__file__).parent.parent / "seeds").iterdir()]
-    assert not any(q["evidence"][0] in seed for q in split.train + split.fit for seed in seeds)
+    assert not any(q["evidence"][0] in seed for q in split.train + split.fit + split.heldout for seed in seeds)
 
 
 @SHARED

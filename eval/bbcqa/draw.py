@@ -2,7 +2,7 @@
 
 An article may be drawn when its text is 1,200-4,500 characters, it is not in `reserved.txt`, and
 neither it nor any article sharing its text is already asked about (the shared `train.jsonl` or any
-`written-*.jsonl` here). Writes one `batch-NN.ids` file per batch of 25, for the writer of that batch.
+`written-*.jsonl` or `heldout-*.jsonl` here). Writes one `batch-NN.ids` file per batch of 25, for the writer of that batch.
 
     .venv/bin/python eval/bbcqa/draw.py --seed 28 --batches 10 --first 10 --out /tmp/batches
 """
@@ -19,7 +19,8 @@ def drawable(articles: list[dict]) -> list[str]:
     """Ids of the articles no question set uses yet, one per distinct text, in corpus order."""
     key = {a["id"]: news.text_key(a["text"]) for a in articles}
     reserved = set((news.SHARED_DATA / "bbcqa" / "reserved.txt").read_text(encoding="utf-8").split())
-    asked = [q["article_id"] for path in [news.SHARED_QUESTIONS, *news.written_files()] for q in news.read_lines(path)]
+    asked = [q["article_id"] for path in [news.SHARED_QUESTIONS, *news.written_files(), *news.heldout_files()]
+             for q in news.read_lines(path)]
     used = {key[i] for i in asked} | {key[i] for i in reserved if i in key}
     ids, seen = [], set()
     for a in articles:

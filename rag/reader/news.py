@@ -10,14 +10,17 @@ per block of the text) and the reader's own pair-making applies unchanged.
 Whole articles are held out, never single questions: the dev split is `DEV_ARTICLES` of the shared
 set's articles chosen by a stable hash of their text (two ids with the same text are one article).
 The questions written for this project (`eval/bbcqa/`) train the reader, but for two batches kept
-to fit the combiner (`COMBINER_FILES`); their writers never saw a dev or reserved article.
+to fit the combiner (`COMBINER_FILES`); their writers never saw a dev or reserved article. The
+held-out batches (`heldout-*.jsonl`, `heldout_files`) are about articles no other set asks about, and
+nothing trains, fits or is tuned on them: a larger measure than the dev split (`bench.bbc_qa --split
+heldout`), for deciding between designs whose dev figures differ by less than their noise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.reader.data import SquadQuestion, squad_questions
@@ -40,11 +43,13 @@ COMBINER_FILES = ("written-06.jsonl", "written-07.jsonl")  # kept from the reade
 @dataclass(frozen=True)
 class NewsSplit:
     """The labelled news questions, split by article: `train` trains the reader, `fit` the combiner
-    (`rag.reader.combiner`) on scores of articles the reader never saw, `dev` measures both."""
+    (`rag.reader.combiner`) on scores of articles the reader never saw, `dev` measures both and
+    calibrates the refusal threshold; `heldout` only measures."""
 
     train: list[dict]
     fit: list[dict]
     dev: list[dict]
+    heldout: list[dict] = field(default_factory=list)
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -68,8 +73,13 @@ def reserved_ids(path: Path = RESERVED) -> set[str]:
 
 
 def written_files() -> list[Path]:
-    """The question batches written for this project, in order."""
+    """The question batches written for this project to train and fit on, in order."""
     return sorted(WRITTEN_DIR.glob("written-*.jsonl"))
+
+
+def heldout_files() -> list[Path]:
+    """The question batches written for this project that only measure (`NewsSplit.heldout`), in order."""
+    return sorted(WRITTEN_DIR.glob("heldout-*.jsonl"))
 
 
 def text_key(text: str) -> str:
@@ -77,10 +87,14 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def split(articles: dict[str, dict], shared: Path = SHARED_QUESTIONS, written: list[Path] | None = None) -> NewsSplit:
-    """Train and dev questions: the dev split is the `DEV_ARTICLES` articles of the shared set whose
-    text hashes lowest; every question about an article with the same text as a dev one is dev too."""
+def split(articles: dict[str, dict], shared: Path = SHARED_QUESTIONS, written: list[Path] | None = None,
+          heldout: list[Path] | None = None) -> NewsSplit:
+    """Train, fit, dev and held-out questions: the dev split is the `DEV_ARTICLES` articles of the
+    shared set whose text hashes lowest; every question about an article with the same text as a dev
+    one is dev too. A question about a held-out article's text is held out, never trained on."""
     key = {article_id: text_key(record["text"]) for article_id, record in articles.items()}
+    held = [q for path in (heldout_files() if heldout is None else heldout) for q in read_lines(path)]
+    held_keys = {key[q["article_id"]] for q in held}
     shared_lines = read_lines(shared)
     dev_keys = set(sorted({key[q["article_id"]] for q in shared_lines})[:DEV_ARTICLES])
     files = written_files() if written is None else written
@@ -88,9 +102,10 @@ def split(articles: dict[str, dict], shared: Path = SHARED_QUESTIONS, written: l
     fit_keys = {key[q["article_id"]] for q in fit}
     lines = shared_lines + [q for path in files if path.name not in COMBINER_FILES for q in read_lines(path)]
     dev = [q for q in lines if key[q["article_id"]] in dev_keys]
-    kept_from_reader = dev_keys | fit_keys
+    kept_from_reader = dev_keys | fit_keys | held_keys
     train = [q for q in lines if key[q["article_id"]] not in kept_from_reader]
-    return NewsSplit(train, [q for q in fit if key[q["article_id"]] not in dev_keys], dev)
+    return NewsSplit(train, [q for q in fit if key[q["article_id"]] not in dev_keys | held_keys], dev,
+                     [q for q in held if key[q["article_id"]] not in dev_keys | fit_keys])
 
 
 def as_squad(questions: list[dict], articles: dict[str, dict]) -> dict:
