@@ -10,6 +10,7 @@ import pytest
 from index.embed import Embedder, Traced
 from index.errors import ModelMissing
 from index.settings import IndexSettings, Settings
+from rag.pipeline import Library
 
 from conftest import SEEDS
 
@@ -37,6 +38,7 @@ def test_vectors_are_sentence_transformers_own(embedder, texts):
 
 def test_a_question_vector_is_the_one_its_text_gets_as_a_passage(embedder, texts):
     questions = ["Who?", "What did the Iraqi foreign minister say about the talks with Washington?"] + texts[5:25]
+    assert Library(Settings()).embedder.traced  # what the server and the UI share traces; one `rag ask` does not
     traced = Embedder(Settings(), traced=True)  # a server's (index.embed.Traced): the same floats
     assert isinstance(traced.query_model, Traced) and not isinstance(embedder.query_model, Traced)
     for question in questions:
