@@ -153,9 +153,10 @@ class Embedder:
     def query_model(self):
         """The model questions are embedded with, one at a time: with `traced`, the model traced by
         TorchScript (`Traced`), else the model itself (the same floats). Under 20 clients the
-        question's embedding was 44% of the server's busy time (2026-12-07). A bfloat16 copy (16.6 -> 10.7 ms a question alone) was tried and not kept: its
-        ~1e-4 difference changed which passage came fifth for a test conversation's follow-up, and
-        the eager model holds the interpreter lock, so the traced float32 one serves more under load."""
+        question's embedding was 44% of the server's busy time (2026-12-07). A bfloat16 copy (16.6 ->
+        10.7 ms a question alone) was tried and not kept: its ~1e-4 difference changed which passage
+        came fifth for a test conversation's follow-up, and the eager model holds the interpreter
+        lock, so the traced float32 one serves more under load."""
         return for_questions(self.model, self.tokenizer, self.traced)
 
     def _passes(self, texts: list[str], progress: bool, model=None):

@@ -122,3 +122,5 @@ def test_training_the_list_ranker_a_few_steps_on_a_slice_and_resuming(seed_setti
     assert restacked["combiner_sha256"] == "another sha" and restacked["stack_weight"] in (0.0, 1.0)
     assert restacked["weights_sha256"] == sha256_of(tmp_path / "reader.safetensors") == card["weights_sha256"]
     assert restacked["recipe"] == card["recipe"] and restacked["validation"] == card["validation"]
+    with pytest.raises(ReaderMissing, match="rag train-list-ranker"):
+        restack(tmp_path / "none here", {"train": [], "fit": rows, "dev": rows}, combiner, "another sha")

@@ -32,8 +32,9 @@ def stacked_choice(combiner: Combiner, rows: list[list[float]], logits: dict[int
 class ListRanker:
     """The list ranker's weights and stacking, loaded once; `choose` per question."""
 
-    def __init__(self, folder: Path, threads: int = 1, fix: str = "retrain it with `rag train-list-ranker`"):
-        self.reader = Reader(folder, threads, fix, fast=True)
+    def __init__(self, folder: Path, threads: int = 1, fix: str = "retrain it with `rag train-list-ranker`",
+                 fast: bool = True):
+        self.reader = Reader(folder, threads, fix, fast)
         try:
             self.reads = int(self.reader.card["reads"])
             self.weight = float(self.reader.card["stack_weight"])

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.reader.combiner import Combiner
-from rag.reader.list_ranker import stacked_choice
+from rag.reader.list_ranker import ListRanker, stacked_choice
 from rag.reader.model import MAX_TOKENS, build_network, encode, predict_logits, save_trained
 from rag.reader.score import WEIGHTS_DIR as READER_DIR, load_trained
 from rag.reader.train import load_checkpoint, optimizer_for, save_checkpoint, sha256
@@ -206,18 +206,12 @@ def _finish(network, tokenizer, rows: dict[str, list[dict]], combiner: Combiner,
 def restack(folder: Path, rows: dict[str, list[dict]], combiner: Combiner, combiner_sha256: str) -> dict:
     """Choose the stack weight of the trained list ranker in `folder` again, for another combiner (a
     refitted one moves the combined logits it is stacked on), and rewrite its card: the weight, the
-    combiner's SHA-256, the figures; the weights and the training recipe stay. Returns the card."""
-    from index.embed import offline, packaged_model_path
-
-    offline()
-    from transformers import AutoTokenizer
-
-    card = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
-    base = packaged_model_path()
-    network = build_network(base)
-    network.load_state_dict(load_trained(folder, card), strict=False)
-    weight, figures = _stacking(network.eval(), AutoTokenizer.from_pretrained(str(base)), rows, combiner,
-                                card["reads"], card["recipe"]["stack_weights"])
+    combiner's SHA-256, the figures; the weights and the training recipe stay. Returns the card.
+    A folder without a usable list ranker is `ReaderMissing`, as at load."""
+    ranker = ListRanker(folder, threads=2, fast=False)  # float32, as training measured it
+    card = ranker.reader.card
+    weight, figures = _stacking(ranker.reader.network, ranker.reader.tokenizer, rows, combiner, ranker.reads,
+                                card.get("recipe", {}).get("stack_weights", STACK_WEIGHTS))
     card.update({"stack_weight": weight, "combiner_sha256": combiner_sha256, "validation": figures,
                  "restacked_at": time.strftime("%Y-%m-%d")})
     (folder / "reader.json").write_text(json.dumps(card, indent=2) + "\n")
