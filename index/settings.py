@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_TOP_K = 50  # the most passages one question may ask for (`top_k`, an API's `k`)
 READER_THRESHOLD = 0.43  # rag/reader/weights/combiner.json's "chosen" threshold, from `rag fit-combiner` (see AnswerSettings)
-LEARNED_THRESHOLD = 0.46  # rag/evidence/weights/combiner.json's "chosen" threshold, from `rag fit-combiner --cheap`
+LEARNED_THRESHOLD = 0.38  # rag/evidence/weights/combiner.json's "chosen" threshold, from `rag fit-combiner --cheap`
 INDEX_FORMAT_VERSION = 8  # bump when cleaning, chunking or what is stored per chunk changes
 
 Method = Literal["hybrid", "dense", "bm25"]  # how passages are retrieved

@@ -496,7 +496,7 @@ def _refit_from_rows(folder: Path, rows: Path, progress: bool, cheap: bool, stud
 
         judge = ExcerptStudent(folder, Settings().index.torch_threads).logit if student else None
         unseen = {q["question"] for q in news.split(news.read_articles()).fit}
-        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress, student=judge,
+        combiner = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress, type_check=True, student=judge,
                                           unseen=unseen)
         combiner.save(folder)
         return combiner.figures

@@ -12,18 +12,17 @@ import pytest
 from index.settings import LEARNED_THRESHOLD
 from rag.evidence.learned import CombinerMissing, learned_combiner
 from rag.evidence.query_map import WEIGHTS_DIR
-from rag.reader.combiner import FEATURES, LEARNED_HEAD, STUDENT_READS, Combiner
+from rag.reader.combiner import FEATURES, QUESTION_FEATURES, Combiner
 from rag.reader.excerpt_student import ExcerptStudent, ExcerptStudentMissing
 from rag.reader.score import WEIGHTS_DIR as READER_WEIGHTS
 
 
 def test_the_committed_combiner_reads_no_reader_and_its_threshold_is_the_settings_default():
     combiner = Combiner.load(WEIGHTS_DIR)
-    assert combiner.features == FEATURES and combiner.head_features == LEARNED_HEAD
+    assert combiner.features == FEATURES and combiner.type_check
     assert combiner.weights[:2] == [0.0, 0.0]  # the reader's logit and gap: never read, never weighed
-    assert combiner.reads_excerpts and not combiner.rerank and combiner.excerpts_read == STUDENT_READS
-    assert combiner.head[LEARNED_HEAD.index("excerpt_best")] > 0  # the excerpt student's best logit
-    assert combiner.head[LEARNED_HEAD.index("offers_none")] < 0  # no candidate offering the kind asked for
+    assert combiner.reads_excerpts and not combiner.rerank and combiner.judged_when_answering == 1
+    assert combiner.head[QUESTION_FEATURES.index("excerpt")] > 0  # the excerpt student's logit, for the best
     assert combiner.figures["chosen"]["threshold"] == LEARNED_THRESHOLD
     assert combiner.figures["chosen"]["answerable_refused"] <= 0.05
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.reader import news
-from rag.reader.combiner import CHEAP_HEAD, FEATURES, LEARNED_HEAD, READER_HEAD, SHORTLIST, STUDENT_READS
+from rag.reader.combiner import FEATURES, QUESTION_FEATURES
 from rag.reader.score import Reader
 
 SHARED = pytest.mark.skipif(not news.BBC.is_file(), reason="../shared/data is not beside the repository")
@@ -62,7 +62,7 @@ def test_the_cheap_combiner_fits_on_the_reader_s_training_split_too_without_read
     combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked,
                             asked_without_article(gatherer, settings, articles), None, settings.index.corpus_dir,
                             progress=False, keep=tmp_path / "rows.json", foreign=foreign_questions(news.SQUAD, 4))
-    assert combiner.head_features == CHEAP_HEAD and not combiner.rerank and not combiner.reads_excerpts
+    assert combiner.type_check and not combiner.rerank and not combiner.reads_excerpts
     assert combiner.weights[:2] == [0.0, 0.0]  # no reader: its two features are 0 and weigh nothing
     assert combiner.figures["fit"]["questions"] == 28 and combiner.figures["dev"]["questions"] == 12  # 12 absent, 4 foreign
     kept = json.loads((tmp_path / "rows.json").read_text())
@@ -71,12 +71,12 @@ def test_the_cheap_combiner_fits_on_the_reader_s_training_split_too_without_read
     foreign = [row for row in kept["fit"] if row["kind"] == "foreign"]
     held_out = {q.text for q in read_questions(news.SQUAD) if is_held_out(q.article)}
     assert len(foreign) == 4 and not any(row["answerable"] or row["question"] in held_out for row in foreign)
-    # the excerpt student read, on the questions of articles it never trained on (the fit split's)
-    learned = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress=False,
+    # the excerpt student weighed in, on the questions of articles it never trained on (the fit split's)
+    stacked = fit_rows_and_calibrate(kept["fit"], kept["dev"], None, progress=False, type_check=True,
                                      student=ExcerptStudent(EVIDENCE_WEIGHTS).logit,
                                      unseen={q["question"] for q in part.fit})
-    assert learned.head_features == LEARNED_HEAD and not learned.rerank and learned.figures["fit"]["questions"] == 16
-    assert all(len(row["judged"]) == min(STUDENT_READS, len(row["features"])) for row in kept["dev"] if row["features"])
+    assert stacked.reads_excerpts and not stacked.rerank and stacked.figures["fit"]["questions"] == 16
+    assert all(len(row["judged"]) == 1 for row in kept["dev"] if row["features"])  # the best candidate alone
 
 
 @SHARED
@@ -117,8 +117,7 @@ def test_fit_combiner_fits_on_news_questions_asked_against_their_corpus(tmp_path
     judge = ExcerptReader(settings).logit
     combiner = fit_combiner(part, lambda text: gatherer.gather(read(text, None, settings)).ranked, without, judge,
                             settings.index.corpus_dir, progress=False)
-    assert len(combiner.weights) == len(FEATURES) and combiner.head_features == READER_HEAD
-    assert len(combiner.head) == len(READER_HEAD) and combiner.excerpts_read == SHORTLIST
+    assert len(combiner.weights) == len(FEATURES) and len(combiner.head) == len(QUESTION_FEATURES)
     assert combiner.figures["dev"]["questions"] == 12 and combiner.figures["fit"]["questions"] == 24  # 12 absent
     assert 0 < combiner.figures["fit"]["first_is_evidence"] <= 1
     assert 0 < combiner.figures["chosen"]["threshold"] < 1 and combiner.figures["chosen"]["answerable_refused"] <= 0.05

@@ -12,8 +12,8 @@ import pytest
 from rag.eval.metrics import auroc
 from rag.reader import news
 from rag.evidence.premise import unmentioned
-from rag.reader.combiner import (FEATURES, LEARNED_HEAD, READER_HEAD, SHORTLIST, STUDENT_READS, Combiner, fit, fit_head,
-                                 fit_rerank, offers_none)
+from rag.reader.combiner import (FEATURES, QUESTION_FEATURES, SHORTLIST, Combiner, fit, fit_excerpt_weight, fit_head,
+                                 fit_rerank)
 from rag.reader.data import SquadQuestion, read_questions, squad_questions, training_pairs
 from rag.reader.excerpt_reader import ExcerptReader, ExcerptReaderMissing, Probe, excerpt
 from rag.reader.excerpt_student import ExcerptStudent
@@ -149,7 +149,7 @@ def test_the_reader_ranks_and_refuses_in_the_pipeline(seed_settings, retriever):
 
 
 def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path):
-    combiner = Combiner([0.5] * len(FEATURES), -1.0, [0.0] * len(READER_HEAD), 0.0, (2.0, 0.5))
+    combiner = Combiner([0.5] * len(FEATURES), -1.0, [0.0] * len(QUESTION_FEATURES), 0.0, (2.0, 0.5))
     combiner.head[0] = 1.0  # answerability rises with the best candidate's logit
     combiner.save(tmp_path)
     again = Combiner.load(tmp_path)
@@ -157,19 +157,13 @@ def test_the_combiner_round_trips_and_refuses_a_file_of_other_features(tmp_path)
     assert again.probability(strong) == combiner.probability(strong)
     assert 0 < again.answerability([weak], [None]) < again.answerability([strong, weak], [None, None]) < 1
     assert again.answerability([], []) == 0.0
-    (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"], '
-                                            '"head_features": []}')
+    (tmp_path / "combiner.json").write_text('{"weights": [1], "bias": 0, "calibration": [1, 0], "features": ["x"]}')
     with pytest.raises(ValueError, match="fitted on features"):
         Combiner.load(tmp_path)
-    headless = {"weights": [1] * len(FEATURES), "bias": 0, "calibration": [1, 0], "features": list(FEATURES),
-                "head_features": list(READER_HEAD)}
+    headless = {"weights": [1] * len(FEATURES), "bias": 0, "calibration": [1, 0], "features": list(FEATURES)}
     (tmp_path / "combiner.json").write_text(json.dumps(headless))  # fitted before the answerability head
     with pytest.raises(ValueError, match="answerability head"):
         Combiner.load(tmp_path)
-    for old in ({**headless, "head": [0.0] * 5, "type_check": True}, {**headless, "head": [0.0] * 5, "head_features": None}):
-        (tmp_path / "combiner.json").write_text(json.dumps({k: v for k, v in old.items() if v is not None}))
-        with pytest.raises(ValueError, match="refit it with `rag fit-combiner`"):  # session 28's, with its type check
-            Combiner.load(tmp_path)
     shutil.copy(WEIGHTS_DIR / "reader.json", tmp_path)
     with pytest.raises(ReaderMissing, match="combiner"):
         Reader(tmp_path).combiner  # noqa: B018
@@ -183,33 +177,29 @@ def test_the_answerability_head_is_fitted_on_questions_and_separates_them():
                   for _ in range(3)] for answerable in [True, False] * 40]
     judged = [[rng.gauss(0, 1)] * 3 for _ in questions]  # the excerpt reader's logits, uninformative here
     fit_head(combiner, questions, judged, [True, False] * 40)
-    assert len(combiner.head) == len(READER_HEAD)
+    assert len(combiner.head) == len(QUESTION_FEATURES)
     answerable = [combiner.answerability(q, j) for q, j in zip(questions[0::2], judged[0::2])]
     unanswerable = [combiner.answerability(q, j) for q, j in zip(questions[1::2], judged[1::2])]
     assert auroc(answerable, unanswerable) > 0.9
 
 
-def test_the_learned_head_reads_the_best_excerpt_logit_over_those_judged_wherever_the_evidence_ranks():
+def test_an_excerpt_logit_weighed_into_a_fitted_head_keeps_the_head_and_adds_what_the_logit_knows():
     rng = random.Random(11)
     rows = [[rng.gauss(0, 1) for _ in FEATURES] for _ in range(200)]
-    questions = [[[rng.gauss(0, 1) for _ in FEATURES] for _ in range(4)] for _ in range(300)]
+    combiner = fit(rows, [int(r[0] > 0) for r in rows])
+    questions = [[[rng.gauss(0, 1) for _ in FEATURES] for _ in range(3)] for _ in range(300)]
     answerable = [rng.random() < 0.5 for _ in questions]
-    heads = {}
-    for features in (READER_HEAD, LEARNED_HEAD):
-        combiner = fit(rows, [int(r[0] > 0) for r in rows])
-        combiner.head_features, combiner.excerpts_read = features, STUDENT_READS
-        judged = []
-        for q, a in zip(questions, answerable):  # the judge knows the answer, in any of the three it reads
-            read, gold = combiner.shortlist(q, STUDENT_READS), rng.randrange(STUDENT_READS)
-            judged.append([(3.0 if a and i == read[gold] else -2.0) + rng.gauss(0, 0.5) if i in read else None
-                           for i in range(4)])
-        fit_head(combiner, questions, judged, answerable)
-        scores = [combiner.answerability(q, j) for q, j in zip(questions, judged)]
-        heads[features] = auroc([p for p, a in zip(scores, answerable) if a], [p for p, a in zip(scores, answerable) if not a])
-    learned = fit(rows, [0] * 100 + [1] * 100)
-    learned.head_features, learned.head = LEARNED_HEAD, [1.0, 0.0, 0.0]
-    assert learned.reads_excerpts and not Combiner(learned.weights, 0.0, [0.0, 0.0, 0.0], head_features=LEARNED_HEAD).reads_excerpts
-    assert heads[READER_HEAD] < 0.75 < 0.95 < heads[LEARNED_HEAD]  # the chosen one's logit misses two in three
+    fit_head(combiner, questions, [[None] * 3] * 300, answerable)  # the features know nothing here
+    before = [combiner.answerability(q, [None] * 3) for q in questions]
+    assert not combiner.reads_excerpts and combiner.judged_when_answering == 1
+    best = [combiner.best(q) for q in questions]  # the excerpt logit of the best candidate knows the answer
+    judged = [[(2.0 if a else -2.0) + rng.gauss(0, 1) if i == b else None for i in range(3)]
+              for a, b in zip(answerable, best)]
+    fit_excerpt_weight(combiner, questions, judged, answerable)
+    assert combiner.reads_excerpts and combiner.head[QUESTION_FEATURES.index("excerpt")] > 0
+    after = [combiner.answerability(q, j) for q, j in zip(questions, judged)]
+    split = lambda scores: auroc([p for p, a in zip(scores, answerable) if a], [p for p, a in zip(scores, answerable) if not a])
+    assert split(before) < 0.65 < 0.9 < split(after)
 
 
 def test_the_rerank_learns_to_follow_the_excerpt_reader_within_the_shortlist():
@@ -245,18 +235,18 @@ def test_a_question_naming_what_its_article_never_does_counts_it_unmentioned():
     assert unmentioned("What did the Kenyan officials say in 1967?", article) == 2
 
 
-def test_no_candidate_offering_the_kind_asked_for_is_an_input_the_head_weighs_not_a_refusal(tmp_path):
+def test_the_type_check_refuses_a_question_no_candidate_offers_an_answer_for(tmp_path):
     at = {name: i for i, name in enumerate(FEATURES)}
-    combiner = Combiner([0.5] * len(FEATURES), -1.0, [1.0, -2.0], 0.0, (1.0, 0.0), head_features=("chosen", "offers_none"))
+    combiner = Combiner([0.5] * len(FEATURES), -1.0, [1.0, 0, 0, 0, 0], 0.0, (1.0, 0.0), type_check=True)
     offering, silent = [3.0] * len(FEATURES), [3.0] * len(FEATURES)
     offering[at["typed"]] = silent[at["typed"]] = 1.0  # the question asks for a kind of answer
     silent[at["fits"]] = 0.0  # and this candidate offers none
-    assert offers_none([silent, silent]) and not offers_none([silent, offering])
-    assert 0 < combiner.answerability([silent, silent], [None, None]) < combiner.answerability([silent, offering], [None, None])
-    untyped = [*silent[:at["typed"]], 0.0, *silent[at["typed"] + 1:]]
-    assert not offers_none([untyped])  # no kind asked for: nothing to offer
+    assert combiner.answerability([silent, silent], [None, None]) == 0.0 and combiner.offers_nothing([silent])
+    assert combiner.answerability([silent, offering], [None, None]) > 0.5
+    untyped = [[*silent[:at["typed"]], 0.0, *silent[at["typed"] + 1:]]]
+    assert combiner.answerability(untyped, [None]) > 0.5  # no kind asked for: nothing to offer
     combiner.save(tmp_path)
-    assert Combiner.load(tmp_path).head_features == ("chosen", "offers_none") and not combiner.reads_excerpts
+    assert Combiner.load(tmp_path).type_check and not combiner.reads_excerpts
 
 
 def test_the_excerpt_is_the_sentence_with_its_neighbours():

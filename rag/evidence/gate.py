@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rag.evidence.rank import Ranked
 from rag.kinds import KINDS
-from rag.reader.combiner import Combiner, offers_none
+from rag.reader.combiner import Combiner
 
 # The answering sentence must score this share of the best-matching one's, or the articles tell only
 # the question's premise. Set by hand with the unanswerable questions of eval/qa.jsonl, and the refusal
@@ -36,7 +36,7 @@ class Answerability:
 
     score: float
     kind: str | None
-    type_found: bool  # the best candidate offers the kind asked for (with a combiner: some candidate it described does)
+    type_found: bool  # the best candidate offers the kind asked for (with a combiner: its type check passed)
     best_match: float  # the best score of any sentence, before the type check
     learned: bool = False  # `score` is the combiner's calibrated P(answerable) (its head), which alone decides
 
@@ -74,5 +74,5 @@ def answerability(ranked: list[Ranked], kind: str | None, combiner: Combiner | N
         read = [r for r in ranked if r.features is not None]
         rows = [r.features for r in read]
         score = combiner.answerability(rows, [r.judged for r in read])
-        return Answerability(score, kind, not offers_none(rows), best, learned=True)
+        return Answerability(score, kind, not combiner.offers_nothing(rows), best, learned=True)
     return Answerability(ranked[0].score if ranked else 0.0, kind, bool(ranked) and ranked[0].fits, best)

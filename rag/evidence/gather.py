@@ -74,17 +74,14 @@ class Gatherer:
                         addressed)
 
     def _judge(self, question: Question, ranked: list[Ranked]) -> None:
-        """The combiner's `excerpts_read` most probable candidates judged by the excerpt reader or student
-        (each its `judged` logit), in one batch."""
+        """The combiner's shortlist judged by the excerpt reader or student (each its `judged` logit)."""
         read = [r for r in ranked if r.features is not None]
         if self.combiner is None or self.excerpts is None or not read:
             return
-        judged = [read[at] for at in self.combiner.shortlist([r.features for r in read], self.combiner.excerpts_read)]
-        logits = self.excerpts.logits(question.alone.reading, [(r.sentence.passage.title,
-                                                                excerpt_in(r.sentence.paragraph(), r.sentence.text))
-                                                               for r in judged])
-        for r, z in zip(judged, logits):
-            r.judged = z
+        for at in self.combiner.shortlist([r.features for r in read], self.combiner.judged_when_answering):
+            s = read[at].sentence
+            read[at].judged = self.excerpts.logit(question.alone.reading, s.passage.title,
+                                                  excerpt_in(s.paragraph(), s.text))
 
     def _chosen_first(self, question: Question, ranked: list[Ranked]) -> list[Ranked]:
         """The candidate the combiner (or, with one, the list ranker) chooses among those judged moved

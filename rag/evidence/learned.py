@@ -42,7 +42,7 @@ def learned_combiner(settings: Settings) -> Combiner | None:
 
 def excerpt_student(settings: Settings, combiner: Combiner | None) -> ExcerptStudent | None:
     """The excerpt student beside the learned ranker's combiner when its head weighs the student's
-    logit (`rag.reader.fit.head_rows`), its model loaded now; None otherwise. One error naming
+    logit (`rag.reader.fit.stack_student`), its model loaded now; None otherwise. One error naming
     the fix when its weights are missing or altered."""
     if combiner is None or not combiner.reads_excerpts:
         return None

@@ -147,10 +147,6 @@ class ExcerptReader:
         """The excerpt reader's logit that the excerpt states the answer to the question."""
         return self.probe.logit(self.state(question, title, text))
 
-    def logits(self, question: str, excerpts: list[tuple[str, str]]) -> list[float]:
-        """Its logit for each (title, excerpt): the excerpt student's signature (one prompt at a time)."""
-        return [self.logit(question, title, text) for title, text in excerpts]
-
     def probability(self, question: str, title: str, text: str) -> float:
         """P(the excerpt states the answer)."""
         return sigmoid(self.logit(question, title, text))

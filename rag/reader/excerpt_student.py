@@ -5,9 +5,9 @@ sentence with the one before and the one after it in its paragraph (`rag.reader.
 It was trained from the news reader (`rag.reader.score`) on the excerpt reader's training excerpts,
 its targets half the labels and half the excerpt reader's probabilities (distillation,
 `rag.reader.excerpt_student_train`). The excerpt reader reads ~0.4 s an excerpt through 14 layers of a
-0.5B model; this reads one in ~25 ms (bfloat16 where the CPU has it, `index.precision`). The learned
-ranker's answerability head weighs its highest logit over the most probable candidates
-(`rag.reader.combiner.LEARNED_HEAD`, `rag.reader.fit.head_rows`); model card: rag/evidence/weights/README.md.
+0.5B model; this reads one in ~25 ms (bfloat16 where the CPU has it, `index.precision`). The learned ranker's answerability head weighs its logit for
+the best candidate (`rag.reader.combiner`, `rag.reader.fit.stack_student`); model card:
+rag/evidence/weights/README.md.
 
 Only the layers training changed are stored (fp16), laid over the packaged MiniLM at load time;
 their SHA-256 is checked at every load.

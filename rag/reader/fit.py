@@ -24,8 +24,7 @@ from typing import Callable, Sequence
 
 from rag.eval.metrics import auroc, locate, overlaps
 from rag.reader import news
-from rag.reader.combiner import (CHEAP_HEAD, LEARNED_HEAD, SHORTLIST, STUDENT_READS, Combiner, calibrate, fit, fit_head,
-                                 fit_rerank)
+from rag.reader.combiner import SHORTLIST, Combiner, calibrate, fit, fit_excerpt_weight, fit_head, fit_rerank
 from rag.reader.excerpt_reader import excerpt_in
 from rag.reader.model import second_segment
 
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_FALSE_REFUSALS = 0.05  # answerable questions refused, at most, at the chosen threshold
 # How much a question asked without its article counts in the answerability head, against 1 for a
-# written one. Chosen on the dev split with the reader's head (`READER_HEAD`): head AUROC 0.724
+# written one. Chosen on the dev split with the head's features (`QUESTION_FEATURES`): head AUROC 0.724
 # and 0.275 of unanswerable dev questions refused where 5% of answerable ones are at 0.1, 0.711 / 0.200
 # at 1. With the larger head and none, "What is the boiling point of liquid nitrogen?" over the seeds
 # was answered (low word coverage read as a sign of an answer).
@@ -190,9 +189,9 @@ def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWi
     Without `judge`, the combiner of the cheap signals alone (`RAG_RANKER=learned`): no reader score
     is among its features, so the reader's training split is fitted on too (the query map behind the
     similarity trained on its answerable questions; measured on dev all the same, 3,960 questions
-    against 300: head AUROC 0.715 -> 0.754). `foreign`: questions about subjects the corpus never covers
-    (`foreign_rows`). `student`: the excerpt student (`rag.reader.excerpt_student`), which the cheap
-    combiner's head reads (`fit_rows_and_calibrate`)."""
+    against 300: head AUROC 0.715 -> 0.754), with the answer-type check (`Combiner.type_check`).
+    `foreign`: questions about subjects the corpus never covers (`foreign_rows`). `student`: the excerpt
+    student (`rag.reader.excerpt_student`), weighed into the cheap combiner's head (`stack_student`)."""
     cheap = judge is None
     questions = split.train + split.fit if cheap else split.fit
     fit_rows = rows_of(questions, gather, corpus, progress) + absent_rows(questions, gather_without, progress)
@@ -200,43 +199,50 @@ def fit_combiner(split: news.NewsSplit, gather: Gather, gather_without: GatherWi
     dev_rows = rows_of(split.dev, gather, corpus, progress)
     if keep:  # before fitting, so a failed fit loses no asking
         keep.write_text(json.dumps({"fit": fit_rows, "dev": dev_rows, "cheap": cheap}))
-    return fit_rows_and_calibrate(fit_rows, dev_rows, judge, progress, student=student,
+    return fit_rows_and_calibrate(fit_rows, dev_rows, judge, progress, type_check=cheap, student=student,
                                   unseen={q["question"] for q in split.fit})
 
 
-def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True) -> None:
-    """The excerpt judge's logits for the `combiner.excerpts_read` most probable candidates of each row
-    with candidates (`Combiner.shortlist`), kept per candidate in "judged", so a refit from kept rows
-    asks the model only anew."""
+def judge_shortlist(rows: list[dict], combiner: Combiner, judge: Judge, progress: bool = True,
+                    size: int = SHORTLIST) -> None:
+    """The excerpt reader's logits for each row's shortlist under the candidate regression
+    (`Combiner.shortlist`), kept per candidate in "judged", so a refit from kept rows asks the model
+    only anew."""
     from tqdm import tqdm
 
-    for row in tqdm([r for r in rows if r["features"]], desc="excerpts", unit="q", disable=not progress):
+    for row in tqdm(rows, desc="excerpts", unit="q", disable=not progress):
         judged = row.setdefault("judged", {})
-        for at in combiner.shortlist(row["features"], combiner.excerpts_read):
+        for at in combiner.shortlist(row["features"], size):
             if str(at) not in judged:
                 judged[str(at)] = judge(row["question"], *row["excerpts"][at])
 
 
 def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Judge | None,
-                           progress: bool = True, student: Judge | None = None,
+                           progress: bool = True, type_check: bool = False, student: Judge | None = None,
                            unseen: set[str] = frozenset()) -> Combiner:
     """The combiner fitted on the fit split's rows and calibrated on the dev split's (`rows_of`): the
-    candidate regression on the written questions and any foreign ones (`foreign_rows`: every
-    candidate a negative), then the answerability head (`head_rows`), the absent-article questions
-    weighted `ABSENT_WEIGHT`. With `judge` (the reader's combiner), the excerpt reader judges each
-    shortlist and the rerank is fitted on them too. Without (the cheap signals' combiner), no rerank."""
+    candidate regression and the rerank on the written questions and any foreign ones (`foreign_rows`:
+    every candidate a negative), then the answerability head on every question with a candidate read,
+    the absent-article ones weighted `ABSENT_WEIGHT`, with the excerpt reader's logits for each shortlist. Without `judge` (the cheap signals' combiner),
+    no rerank and no excerpt logits: the head's excerpt weight is 0. With `type_check`, a question
+    asking for a kind of answer that no candidate read offers is refused before the head
+    (`Combiner.offers_nothing`), and the head is fitted and calibrated on the others. With `student`,
+    the excerpt student's logit is then weighed into the head (`stack_student`) on the rows of the
+    `unseen` questions (those of articles it never trained on) and the foreign ones."""
     written = [r for r in fit_rows if r["kind"] != "absent"]
     combiner = fit([f for r in written for f in r["features"]], [y for r in written for y in r["labels"]])
+    combiner.type_check = type_check
     if judge is not None:
-        combiner.excerpts_read = SHORTLIST
         judge_shortlist(fit_rows + dev_rows, combiner, judge, progress)
         fit_rerank(combiner, [r["features"] for r in written], [judged_of(r) for r in written],
                    [r["labels"] for r in written])
-    fit_rows = head_rows(combiner, fit_rows, dev_rows, judge is not None, student, unseen, progress)
-    read = [r for r in fit_rows if r["features"]]
+    read = [r for r in fit_rows if r["features"] and not combiner.offers_nothing(r["features"])]
     fit_head(combiner, [r["features"] for r in read], [judged_of(r) for r in read], [r["answerable"] for r in read],
              [ABSENT_WEIGHT if r["kind"] == "absent" else 1.0 for r in read])
-    dev_read = [r for r in dev_rows if r["features"]]
+    if student is not None:  # the fit figures then count only the rows it judged
+        fit_rows = [r for r in fit_rows if r["kind"] == "foreign" or r["question"] in unseen]
+        stack_student(combiner, fit_rows, dev_rows, student, progress)
+    dev_read = [r for r in dev_rows if r["features"] and not combiner.offers_nothing(r["features"])]
     combiner.calibration = calibrate([combiner.head_logit(r["features"], judged_of(r)) for r in dev_read],
                                      [r["answerable"] for r in dev_read])
     calibrated = best_and_right(dev_rows, combiner, answerability=True)
@@ -249,23 +255,18 @@ def fit_rows_and_calibrate(fit_rows: list[dict], dev_rows: list[dict], judge: Ju
     return combiner
 
 
-def head_rows(combiner: Combiner, fit_rows: list[dict], dev_rows: list[dict], reader: bool, student: Judge | None,
-              unseen: set[str], progress: bool = True) -> list[dict]:
-    """The rows the answerability head is fitted on, and what it reads (`Combiner.head_features`). The
-    reader's (`reader`): every row, `READER_HEAD`. The cheap combiner's with the excerpt `student`:
-    `LEARNED_HEAD`, its logits for the `STUDENT_READS` most probable candidates of each row judged, on
-    the rows of the `unseen` questions (those of articles neither it nor the query map trained on, with
-    their absent-article twins) and the foreign ones: on its own training questions its logit is too
-    sure, and the similarity too. Without the student: `CHEAP_HEAD` on every row."""
-    if reader:
-        return fit_rows
-    if student is None:
-        combiner.head_features = CHEAP_HEAD
-        return fit_rows
-    combiner.head_features, combiner.excerpts_read = LEARNED_HEAD, STUDENT_READS
-    rows = [r for r in fit_rows if r["kind"] == "foreign" or r["question"] in unseen]
-    judge_shortlist(rows + dev_rows, combiner, student, progress)
-    return rows
+def stack_student(combiner: Combiner, rows: list[dict], dev_rows: list[dict], student: Judge,
+                  progress: bool = True) -> None:
+    """Weigh the excerpt student's logit for each question's best candidate into the fitted head
+    (`combiner.fit_excerpt_weight`), on `rows`: questions the student never trained on, those asked
+    without their article weighted `ABSENT_WEIGHT`. Its logits are kept in each row's "judged"
+    (`judge_shortlist`, the best candidate alone: there is no rerank to choose). Fitted beside the
+    head, not inside it: the head is fitted on the student's training questions too, where its logit
+    is too sure."""
+    rows = [r for r in rows if r["features"] and not combiner.offers_nothing(r["features"])]
+    judge_shortlist(rows + [r for r in dev_rows if r["features"]], combiner, student, progress, size=1)
+    fit_excerpt_weight(combiner, [r["features"] for r in rows], [judged_of(r) for r in rows],
+                       [r["answerable"] for r in rows], [ABSENT_WEIGHT if r["kind"] == "absent" else 1.0 for r in rows])
 
 
 def choose(sweep: list[dict]) -> dict:
