@@ -8,14 +8,43 @@
 * `ReadWriteLock`: answers read the index together; a re-index writes it alone, so an answer sees
   the index before the re-index or after it, never one half-built. A waiting writer goes first, so
   a stream of questions cannot starve it.
+* `side_by_side`: two independent steps of one answer run at once, one on each core (two small models
+  reading the same candidates).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """Both results, `first` run in a thread of its own while `second` runs in this one; an exception
+    in either is raised here, after both are done. torch releases the interpreter lock while it
+    computes, so two models, each on one thread, use two cores."""
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = first()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, name="side-by-side", daemon=True)
+    worker.start()
+    try:
+        second_value = second()
+    finally:
+        worker.join()
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    return result["value"], second_value  # type: ignore[return-value]
 
 
 class TurnLock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,23 @@ def test_training_the_list_ranker_a_few_steps_on_a_slice_and_resuming(seed_setti
     assert restacked["recipe"] == card["recipe"] and restacked["validation"] == card["validation"]
     with pytest.raises(ReaderMissing, match="rag train-list-ranker"):
         restack(tmp_path / "none here", {"train": [], "fit": rows, "dev": rows}, combiner, "another sha")
+
+
+def test_side_by_side_runs_both_steps_at_once_and_raises_what_either_raised():
+    from rag.concurrency import side_by_side
+
+    started = threading.Event()
+
+    def first() -> str:  # waits for the second to have started: run one after the other, this never ends
+        assert started.wait(timeout=10)
+        return "judged"
+
+    def second() -> str:
+        started.set()
+        return "chosen"
+
+    assert side_by_side(first, second) == ("judged", "chosen")
+    with pytest.raises(ZeroDivisionError):
+        side_by_side(lambda: 1 / 0, lambda: "chosen")
+    with pytest.raises(KeyError):
+        side_by_side(lambda: "judged", lambda: {}["x"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.concurrency import side_by_side
 from rag.evidence.gate import Answerability, answerability
 from rag.evidence.planted import is_instruction_like, planted
 from rag.evidence.rank import Idf, Ranked, rank_sentences
@@ -67,11 +68,15 @@ class Gatherer:
         q_vector = self.retriever.query_vector(question.alone.reading)
         ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner,
                                 self.describe)
-        self._judge(question, ranked)
+        if self.chooser is not None:  # the excerpt judge and the list ranker read the combiner's best, apart
+            _, chosen_first = side_by_side(lambda: self._judge(question, ranked),
+                                           lambda: self._chosen_first(question, ranked))
+        else:  # the combiner's choice reads the judge's logits
+            self._judge(question, ranked)
+            chosen_first = self._chosen_first(question, ranked)
         gate = answerability(ranked, question.expected.kind, self.combiner)  # before the list ranker's choice
         # moves first: equally probable candidates (copies of one story) keep the combiner's order
-        return Gathered(question, passages, candidates, vectors, self._chosen_first(question, ranked), gate,
-                        addressed)
+        return Gathered(question, passages, candidates, vectors, chosen_first, gate, addressed)
 
     def _judge(self, question: Question, ranked: list[Ranked]) -> None:
         """The combiner's shortlist judged by the excerpt reader or student (each its `judged` logit)."""
