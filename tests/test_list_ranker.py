@@ -132,7 +132,7 @@ def test_side_by_side_runs_both_steps_at_once_and_raises_what_either_raised():
 
     started = threading.Event()
 
-    def first() -> str:  # waits for the second to have started: run one after the other, this never ends
+    def first() -> str:  # waits for the second to start: run one after the other, it would wait in vain
         assert started.wait(timeout=10)
         return "judged"
 

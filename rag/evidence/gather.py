@@ -68,7 +68,7 @@ class Gatherer:
         q_vector = self.retriever.query_vector(question.alone.reading)
         ranked = rank_sentences(question, q_vector, candidates, vectors, self.idf, self.reader, self.combiner,
                                 self.describe)
-        if self.chooser is not None:  # the excerpt judge and the list ranker read the combiner's best, apart
+        if self.chooser is not None:  # the excerpt judge and the list ranker read the combiner's best at once
             _, chosen_first = side_by_side(lambda: self._judge(question, ranked),
                                            lambda: self._chosen_first(question, ranked))
         else:  # the combiner's choice reads the judge's logits
