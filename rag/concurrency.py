@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -28,23 +29,10 @@ def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]
     """Both results, `first` run in a thread of its own while `second` runs in this one; an exception
     in either is raised here, after both are done. torch releases the interpreter lock while it
     computes, so two models, each on one thread, use two cores."""
-    result: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            result["value"] = first()
-        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
-            result["error"] = exc
-
-    worker = threading.Thread(target=run, name="side-by-side", daemon=True)
-    worker.start()
-    try:
-        second_value = second()
-    finally:
-        worker.join()
-    if "error" in result:
-        raise result["error"]  # type: ignore[misc]
-    return result["value"], second_value  # type: ignore[return-value]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="side-by-side") as pool:
+        running = pool.submit(first)
+        second_value = second()  # raising, the pool still waits for `first` on leaving the block
+        return running.result(), second_value
 
 
 class TurnLock:
