@@ -412,8 +412,8 @@ def train_list_ranker(out: Path, work: Path, limit: int | None = None, epochs: i
     """`rag train-list-ranker`: gather the learned ranker's candidate lists for the news splits over
     the BBC corpus in `work` (kept in `work/list_rows.json`, one split at a time, so a rerun asks only
     what is missing), then train the list ranker on them (`rag.reader.list_train`); returns its card.
-    `restack`: no training; the trained list ranker in `out` gets its stack weight chosen again for
-    the committed combiner (after `rag fit-combiner --cheap`)."""
+    `restack`: no training, and only the fit and dev lists asked; the trained list ranker in `out`
+    gets its stack weight chosen again for the committed combiner (after `rag fit-combiner --cheap`)."""
     import json
 
     from rag.evidence.learned import WEIGHTS_DIR as EVIDENCE_WEIGHTS
@@ -427,7 +427,7 @@ def train_list_ranker(out: Path, work: Path, limit: int | None = None, epochs: i
     kept = work / "list_rows.json"
     rows = json.loads(kept.read_text(encoding="utf-8")) if kept.is_file() else {}
     split, gatherer = news.split(news.read_articles()), Gatherer(Retriever(settings), describe=True)
-    for name in ("train", "fit", "dev"):
+    for name in ("fit", "dev") if restack else ("train", "fit", "dev"):  # restacking reads no training list
         if name not in rows:
             rows[name] = rows_of(getattr(split, name), lambda text: gatherer.gather(read(text, None, settings)).ranked,
                                  settings.index.corpus_dir, progress)
